@@ -1,0 +1,33 @@
+{
+    "name": "Agency Billing",
+    "version": "19.0.1.0.0",
+    "summary": "Client billing for agencies: billable items, recurring charges, "
+    "time billing, quotes to invoices, reminders and a billing dashboard",
+    "category": "Accounting/Accounting",
+    "author": "agency_billing developers",
+    "website": "https://github.com/agency-billing/agency_billing",
+    "license": "LGPL-3",
+    "application": True,
+    "depends": [
+        "account",
+        "sale_management",
+        "hr_timesheet",
+        "portal",
+        "account_payment",
+    ],
+    "data": [
+        "security/agency_billing_security.xml",
+        "security/ir.model.access.csv",
+        "views/res_config_settings_views.xml",
+        "views/res_partner_views.xml",
+        "views/agency_billing_menus.xml",
+    ],
+    "demo": [
+        "demo/agency_billing_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "agency_billing/static/tests/tours/*.js",
+        ],
+    },
+}

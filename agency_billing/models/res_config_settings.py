@@ -1,0 +1,10 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    agency_billing_automation = fields.Selection(
+        related="company_id.agency_billing_automation",
+        readonly=False,
+    )

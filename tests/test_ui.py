@@ -1,0 +1,12 @@
+from odoo.tests import tagged
+
+from .common import AgencyBillingHttpCase
+
+
+@tagged("post_install", "-at_install")
+class TestBillingUi(AgencyBillingHttpCase):
+    def test_open_billing_app_and_client(self):
+        """A billing user logs in, opens the Billing app and a client's Billing tab."""
+        self.client_a.with_company(self.company).billing_automation = "send"
+        self.billing_user.partner_id.email = "bill@agency.example.com"
+        self.start_tour("/odoo", "agency_billing_open_client", login=self.billing_user.login)

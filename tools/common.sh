@@ -1,0 +1,273 @@
+# shellcheck shell=bash
+# Shared helpers for the project's commands (setup, run, test, bench, lint).
+# Sourced, never executed. Every failure says what failed and what to do.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ADDON=agency_billing
+STATE_DIR="${AGENCY_STATE_DIR:-$ROOT/.state}"
+CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/agency_billing"
+VENV="$ROOT/.venv"
+PYTHON_BIN="${PYTHON:-python3.11}"
+ODOO_GIT_URL="https://github.com/odoo/odoo.git"
+ODOO_BRANCH="19.0"
+# Odoo modules the addon needs; read from the manifest so the two never drift.
+APT_PACKAGES=(postgresql postgresql-contrib libpq-dev libldap2-dev libsasl2-dev
+    wkhtmltopdf chromium fonts-dejavu-core fonts-noto-core fonts-liberation2 git)
+
+log() { printf '\033[1m[agency_billing]\033[0m %s\n' "$*" >&2; }
+die() {
+    printf '\033[31m[agency_billing] ERROR:\033[0m %s\n' "$1" >&2
+    shift || true
+    for line in "$@"; do printf '    %s\n' "$line" >&2; done
+    exit 1
+}
+
+mkdir -p "$STATE_DIR" "$CACHE_DIR"
+
+# --------------------------------------------------------------------------
+# System packages
+# --------------------------------------------------------------------------
+ensure_system_packages() {
+    local missing=() pkg
+    command -v dpkg-query >/dev/null 2>&1 || {
+        log "not a Debian/Ubuntu system: make sure PostgreSQL, wkhtmltopdf and Chromium are installed"
+        return 0
+    }
+    for pkg in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        die "missing system packages: ${missing[*]}" \
+            "run:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" \
+            "then run this command again."
+    fi
+    log "installing system packages: ${missing[*]}"
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >"$STATE_DIR/apt.log" 2>&1 ||
+        { apt-get update -q >>"$STATE_DIR/apt.log" 2>&1 &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >>"$STATE_DIR/apt.log" 2>&1; }; }; then
+        die "apt-get could not install: ${missing[*]}" "see $STATE_DIR/apt.log"
+    fi
+}
+
+# --------------------------------------------------------------------------
+# Odoo source tree
+# --------------------------------------------------------------------------
+is_odoo19_tree() {
+    [ -f "$1/odoo-bin" ] && [ -f "$1/odoo/release.py" ] && [ -d "$1/addons/account" ] &&
+        grep -Eq "^version_info = \(19, 0," "$1/odoo/release.py"
+}
+
+# Sets ODOO_DIR. Order: $ODOO_SRC (directory or git URL), the tree remembered
+# by an earlier setup, a shallow clone of the official repository.
+resolve_odoo_src() {
+    local remembered="$CACHE_DIR/odoo-src" candidate=""
+    if [ -n "${ODOO_SRC:-}" ]; then
+        if [ -d "$ODOO_SRC" ]; then
+            candidate="$(cd "$ODOO_SRC" && pwd)"
+            is_odoo19_tree "$candidate" ||
+                die "ODOO_SRC=$ODOO_SRC is not an Odoo 19.0 source tree" \
+                    "it must hold odoo-bin, odoo/release.py (version 19.0) and addons/account."
+        else
+            candidate="$CACHE_DIR/odoo-$(printf '%s' "$ODOO_SRC" | sha1sum | cut -c1-10)"
+            clone_odoo "$ODOO_SRC" "$candidate"
+        fi
+    elif [ -f "$remembered" ] && is_odoo19_tree "$(cat "$remembered")"; then
+        candidate="$(cat "$remembered")"
+    else
+        candidate="$CACHE_DIR/odoo-official"
+        is_odoo19_tree "$candidate" || clone_odoo "$ODOO_GIT_URL" "$candidate"
+    fi
+    printf '%s\n' "$candidate" >"$remembered"
+    ODOO_DIR="$candidate"
+    export ODOO_DIR
+}
+
+clone_odoo() {
+    local url="$1" dest="$2"
+    if is_odoo19_tree "$dest"; then return 0; fi
+    log "cloning Odoo $ODOO_BRANCH from $url (shallow, a few minutes)"
+    rm -rf "$dest.partial"
+    if ! git clone --quiet --depth 1 --branch "$ODOO_BRANCH" "$url" "$dest.partial" 2>"$STATE_DIR/clone.log"; then
+        rm -rf "$dest.partial"
+        die "could not get Odoo 19.0 from $url (see $STATE_DIR/clone.log)" \
+            "set ODOO_SRC to an Odoo 19.0 source tree (a directory) or a git URL, for example:" \
+            "  ODOO_SRC=/path/to/odoo-19.0 make test"
+    fi
+    mv "$dest.partial" "$dest"
+    is_odoo19_tree "$dest" || die "$url branch $ODOO_BRANCH is not Odoo 19.0" \
+        "set ODOO_SRC to an Odoo 19.0 source tree or git URL."
+}
+
+# --------------------------------------------------------------------------
+# Python virtualenv
+# --------------------------------------------------------------------------
+ensure_venv() {
+    local stamp="$VENV/.agency_billing-stamp" want
+    command -v "$PYTHON_BIN" >/dev/null 2>&1 ||
+        die "$PYTHON_BIN not found: Odoo 19 needs Python 3.11 or newer" \
+            "install it (apt-get install python3.11 python3.11-venv python3.11-dev) or set PYTHON=/path/to/python3"
+    want="$( { cat "$ODOO_DIR/requirements.txt" "$ROOT/requirements-dev.txt"; echo "$ODOO_DIR"; "$PYTHON_BIN" --version; } | sha1sum | cut -c1-16)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
+        return 0
+    fi
+    log "building the Python virtualenv in .venv (first time: a few minutes)"
+    [ -x "$VENV/bin/python" ] || "$PYTHON_BIN" -m venv "$VENV" ||
+        die "could not create $VENV" "install the venv module: apt-get install python3-venv"
+    {
+        "$VENV/bin/pip" install -q --upgrade pip wheel "setuptools<81" &&
+            "$VENV/bin/pip" install -q -r "$ODOO_DIR/requirements.txt" -r "$ROOT/requirements-dev.txt"
+    } >"$STATE_DIR/pip.log" 2>&1 ||
+        die "pip could not install the Python requirements (see $STATE_DIR/pip.log)" \
+            "missing C headers are the usual cause: run 'make setup' as root, or install libpq-dev libldap2-dev libsasl2-dev python3-dev"
+    # Odoo is used from its source tree, not installed: a .pth file puts it on the path.
+    local site
+    site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    printf '%s\n' "$ODOO_DIR" >"$site/odoo-src.pth"
+    printf '%s\n' "$want" >"$stamp"
+}
+
+# --------------------------------------------------------------------------
+# PostgreSQL
+# --------------------------------------------------------------------------
+pg_answers() { pg_isready -q -d postgres >/dev/null 2>&1; }
+
+# Starts a server when none answers: the distribution's cluster when we are
+# root, else a private cluster under the state folder.
+ensure_postgres() {
+    export PGDATABASE=postgres
+    if [ -f "$STATE_DIR/pg/PG_VERSION" ] && [ -z "${PGHOST:-}" ]; then
+        export PGHOST="$STATE_DIR/pg-run" PGPORT="${PGPORT:-5432}"
+    fi
+    if ! pg_answers; then
+        if [ -n "${PGHOST:-}" ] && [ "${PGHOST#/}" = "$PGHOST" ] && [ "$PGHOST" != localhost ] && [ "$PGHOST" != 127.0.0.1 ]; then
+            die "PostgreSQL at PGHOST=$PGHOST does not answer" "start it, or unset PGHOST to use a local server."
+        fi
+        start_local_postgres
+    fi
+    ensure_pg_role
+}
+
+start_local_postgres() {
+    local cluster
+    if [ "$(id -u)" -eq 0 ] && command -v pg_lsclusters >/dev/null 2>&1; then
+        cluster="$(pg_lsclusters --no-header 2>/dev/null | awk '{print $1" "$2; exit}')"
+        if [ -z "$cluster" ]; then
+            log "creating the PostgreSQL cluster"
+            pg_createcluster "$(ls /usr/lib/postgresql | sort -V | tail -1)" main >/dev/null ||
+                die "pg_createcluster failed" "check the postgresql package installation."
+            cluster="$(pg_lsclusters --no-header | awk '{print $1" "$2; exit}')"
+        fi
+        log "starting PostgreSQL cluster $cluster"
+        # shellcheck disable=SC2086
+        pg_ctlcluster $cluster start 2>"$STATE_DIR/pg-start.log" || true
+        unset PGHOST
+    else
+        start_private_postgres
+    fi
+    local i
+    for i in $(seq 1 30); do pg_answers && return 0; sleep 1; done
+    die "PostgreSQL did not start" "see $STATE_DIR/pg-start.log and the server log"
+}
+
+start_private_postgres() {
+    local bindir
+    bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+    [ -n "$bindir" ] || bindir="$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)")"
+    [ -x "$bindir/initdb" ] || die "no PostgreSQL server binaries found" \
+        "install PostgreSQL (sudo apt-get install postgresql) or point PGHOST/PGPORT/PGUSER at a server."
+    mkdir -p "$STATE_DIR/pg-run"
+    if [ ! -f "$STATE_DIR/pg/PG_VERSION" ]; then
+        log "creating a private PostgreSQL cluster in $STATE_DIR/pg"
+        "$bindir/initdb" -D "$STATE_DIR/pg" -U "$(id -un)" --auth=trust >"$STATE_DIR/pg-start.log" 2>&1 ||
+            die "initdb failed" "see $STATE_DIR/pg-start.log"
+    fi
+    export PGHOST="$STATE_DIR/pg-run" PGPORT="${PGPORT:-5432}"
+    log "starting the private PostgreSQL cluster"
+    "$bindir/pg_ctl" -D "$STATE_DIR/pg" -l "$STATE_DIR/pg.log" -w \
+        -o "-k $STATE_DIR/pg-run -c listen_addresses='' -p $PGPORT" start >>"$STATE_DIR/pg-start.log" 2>&1 ||
+        die "the private PostgreSQL cluster did not start" "see $STATE_DIR/pg.log"
+}
+
+# Odoo connects as PGUSER (default: the login user), never as 'postgres'.
+ensure_pg_role() {
+    DB_USER="${PGUSER:-$(id -un)}"
+    export DB_USER
+    [ "$DB_USER" != postgres ] || die "Odoo refuses to connect as the 'postgres' superuser" \
+        "run as another user, or set PGUSER to a role with CREATEDB."
+    if psql -U "$DB_USER" -d postgres -tAc 'select 1' >/dev/null 2>&1; then
+        psql -U "$DB_USER" -d postgres -tAc "select rolcreatedb from pg_roles where rolname = current_user" |
+            grep -q t || die "PostgreSQL role $DB_USER cannot create databases" \
+            "run as a superuser:  ALTER ROLE \"$DB_USER\" CREATEDB;"
+        return 0
+    fi
+    if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 && [ -z "${PGHOST:-}" ]; then
+        log "creating PostgreSQL role $DB_USER (CREATEDB, not superuser)"
+        runuser -u postgres -- createuser --createdb "$DB_USER" 2>/dev/null || true
+        psql -U "$DB_USER" -d postgres -tAc 'select 1' >/dev/null 2>&1 && return 0
+    fi
+    die "cannot connect to PostgreSQL as role $DB_USER" \
+        "create it:  sudo -u postgres createuser --createdb $DB_USER" \
+        "or set PGHOST, PGPORT, PGUSER and PGPASSWORD for your server."
+}
+
+# --------------------------------------------------------------------------
+# Odoo configuration and helpers
+# --------------------------------------------------------------------------
+write_odoo_conf() {
+    ODOO_CONF="$STATE_DIR/odoo.conf"
+    export ODOO_CONF
+    {
+        echo "[options]"
+        echo "addons_path = $ODOO_DIR/odoo/addons,$ODOO_DIR/addons,$ROOT"
+        echo "data_dir = $STATE_DIR/filestore"
+        echo "db_user = $DB_USER"
+        [ -z "${PGHOST:-}" ] || echo "db_host = $PGHOST"
+        [ -z "${PGPORT:-}" ] || echo "db_port = $PGPORT"
+        [ -z "${PGPASSWORD:-}" ] || echo "db_password = $PGPASSWORD"
+        echo "http_interface = ${ODOO_HTTP_INTERFACE:-127.0.0.1}"
+        echo "http_port = ${ODOO_PORT:-8069}"
+        echo "admin_passwd = $(master_password)"
+        echo "list_db = False"
+        echo "logfile ="
+        echo "log_level = info"
+        echo "max_cron_threads = 1"
+    } >"$ODOO_CONF"
+}
+
+odoo_bin() { "$VENV/bin/python" "$ODOO_DIR/odoo-bin" -c "$ODOO_CONF" "$@"; }
+
+db_exists() { psql -U "$DB_USER" -d postgres -tAc "select 1 from pg_database where datname = '$1'" | grep -q 1; }
+drop_db() { db_exists "$1" && dropdb -U "$DB_USER" --if-exists "$1" 2>/dev/null; rm -rf "$STATE_DIR/filestore/filestore/$1"; true; }
+clone_db() {
+    createdb -U "$DB_USER" -T "$1" "$2" || die "could not copy database $1 to $2"
+    if [ -d "$STATE_DIR/filestore/filestore/$1" ]; then
+        mkdir -p "$STATE_DIR/filestore/filestore"
+        cp -a "$STATE_DIR/filestore/filestore/$1" "$STATE_DIR/filestore/filestore/$2"
+    fi
+}
+
+# The Odoo modules the addon depends on, from its manifest.
+addon_depends() {
+    "$VENV/bin/python" -c "import ast,sys; print(','.join(ast.literal_eval(open(sys.argv[1]).read())['depends']))" \
+        "$ROOT/$ADDON/__manifest__.py"
+}
+
+setup_all() {
+    ensure_system_packages
+    resolve_odoo_src
+    ensure_venv
+    ensure_postgres
+    write_odoo_conf
+}
+
+# The database manager's master password: random, made once, kept in the state folder.
+master_password() {
+    local f="$STATE_DIR/master-password"
+    if [ -n "${ODOO_MASTER_PASSWORD:-}" ]; then printf '%s' "$ODOO_MASTER_PASSWORD"; return; fi
+    [ -s "$f" ] || head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$f"
+    cat "$f"
+}
