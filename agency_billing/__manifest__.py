@@ -18,6 +18,9 @@
     "data": [
         "security/agency_billing_security.xml",
         "security/ir.model.access.csv",
+        "data/agency_billing_data.xml",
+        "views/agency_billable_item_views.xml",
+        "views/agency_billing_run_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/agency_billing_menus.xml",

@@ -9,3 +9,61 @@ AUTOMATION_LEVELS = [
     (AUTOMATION_POST, "Post"),
     (AUTOMATION_SEND, "Post and send by email"),
 ]
+
+# What a billable item asks the billing run to do (after WHMCS).
+ACTION_HOLD = "hold"
+ACTION_NEXT_RUN = "next_run"
+ACTION_NEXT_INVOICE = "next_invoice"
+ACTION_ON_DATE = "on_date"
+ACTION_RECURRING = "recurring"
+INVOICE_ACTIONS = [
+    (ACTION_HOLD, "Don't invoice for now"),
+    (ACTION_NEXT_RUN, "Invoice on the next billing run"),
+    (ACTION_NEXT_INVOICE, "Add to the client's next invoice"),
+    (ACTION_ON_DATE, "Invoice on the due date"),
+    (ACTION_RECURRING, "Recurring"),
+]
+
+# Where an item comes from.
+SOURCES = [
+    ("manual", "Manual"),
+    ("timesheet", "Timesheet"),
+    ("quote", "Quotation"),
+    ("late_fee", "Late fee"),
+]
+
+STATE_PENDING = "pending"
+STATE_PAUSED = "paused"
+STATE_DONE = "done"
+STATE_STOPPED = "stopped"
+ITEM_STATES = [
+    (STATE_PENDING, "Pending"),
+    (STATE_PAUSED, "Paused"),
+    (STATE_DONE, "Done"),
+    (STATE_STOPPED, "Stopped"),
+]
+
+# The ledger key of a one-off item's only "period".
+ONE_OFF_KEY = "once"
+
+# How a billing run was started.
+RUN_TRIGGERS = [
+    ("cron", "Schedule"),
+    ("manual", "Run billing now"),
+    ("items", "Invoice selected items"),
+    ("client", "Bill this client now"),
+]
+RUN_STATES = [
+    ("running", "Running"),
+    ("done", "Done"),
+    ("failed", "Failed"),
+]
+LOG_LEVELS = [
+    ("billed", "Billed"),
+    ("skipped", "Skipped"),
+    ("error", "Error"),
+]
+
+# Tunables kept as system parameters (data records, editable without code).
+PARAM_BATCH_SIZE = "agency_billing.batch_size"
+DEFAULT_BATCH_SIZE = 100

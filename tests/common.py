@@ -21,6 +21,7 @@ class AgencyBillingCase(AccountTestInvoicingCommon):
             | cls.quick_ref("agency_billing.group_agency_billing_manager")
             | cls.quick_ref("hr_timesheet.group_timesheet_manager")
             | cls.quick_ref("sales_team.group_sale_manager")
+            | cls.quick_ref("project.group_project_manager")
         )
 
     @classmethod
@@ -78,6 +79,31 @@ class AgencyBillingCase(AccountTestInvoicingCommon):
             company_ids=[Command.set(cls.company.ids)],
         )
         cls.employee = cls.env["hr.employee"].create({"name": "Dana Developer", "company_id": cls.company.id})
+        cls.Item = cls.env["agency.billable.item"]
+        cls.Run = cls.env["agency.billing.run"]
+
+    @classmethod
+    def _create_item(cls, **values):
+        values.setdefault("partner_id", cls.client_a.id)
+        values.setdefault("product_id", cls.product_hosting.id)
+        values.setdefault("name", "Web hosting")
+        values.setdefault("price_unit", 50.0)
+        return cls.Item.create(values)
+
+    @classmethod
+    def _create_recurring(cls, date_start, **values):
+        values.setdefault("invoice_action", "recurring")
+        values.setdefault("date_start", date_start)
+        return cls._create_item(**values)
+
+    def _run(self, date, **kwargs):
+        return self.Run._run_now(self.company, date, **kwargs)
+
+    def _invoices(self, partner=None):
+        domain = [("move_type", "=", "out_invoice"), ("company_id", "=", self.company.id)]
+        if partner:
+            domain.append(("commercial_partner_id", "=", partner.id))
+        return self.env["account.move"].search(domain)
 
 
 class AgencyBillingHttpCase(HttpCase, AgencyBillingCase):

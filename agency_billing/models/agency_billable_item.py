@@ -1,0 +1,477 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+from odoo.tools.misc import format_date
+
+from .. import const, schedule
+
+# Changing these once a period is billed would move past periods under billed
+# invoices; the user stops the item and creates a new one instead.
+SCHEDULE_FIELDS = (
+    "date_start",
+    "recurring_interval",
+    "recurring_rule_type",
+    "recurring_invoicing_type",
+    "is_aligned",
+    "is_prorated",
+)
+
+
+class AgencyBillableItem(models.Model):
+    _name = "agency.billable.item"
+    _description = "Billable Item"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "partner_id, next_invoice_date, id"
+    _check_company_auto = True
+
+    name = fields.Char(string="Description", required=True, tracking=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Client",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+        domain="[('parent_id', '=', False)]",
+        help="The client's commercial entity: its invoices go to its invoice address.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        compute="_compute_currency_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    product_id = fields.Many2one(
+        "product.product",
+        string="Product",
+        check_company=True,
+        domain="[('sale_ok', '=', True)]",
+        help="Gives the income account and default taxes of the invoice line.",
+    )
+    quantity = fields.Float(default=1.0, digits="Product Unit", required=True)
+    price_unit = fields.Float(
+        string="Unit Price",
+        digits="Product Price",
+        compute="_compute_price_unit",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    tax_ids = fields.Many2many(
+        "account.tax",
+        string="Taxes",
+        compute="_compute_tax_ids",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+        domain="[('type_tax_use', '=', 'sale')]",
+    )
+    amount_untaxed = fields.Monetary(
+        string="Amount", compute="_compute_amount_untaxed", currency_field="currency_id"
+    )
+    project_id = fields.Many2one("project.project", check_company=True, index="btree_not_null")
+    source = fields.Selection(const.SOURCES, default="manual", required=True, readonly=True)
+
+    invoice_action = fields.Selection(
+        const.INVOICE_ACTIONS,
+        required=True,
+        default=const.ACTION_NEXT_RUN,
+        tracking=True,
+    )
+    date_due = fields.Date(string="Invoice On", tracking=True)
+
+    # Recurrence
+    date_start = fields.Date(string="Start", tracking=True)
+    date_end = fields.Date(string="End", tracking=True, help="Last day billed. Empty: until stopped.")
+    recurring_interval = fields.Integer(string="Every", default=1)
+    recurring_rule_type = fields.Selection(schedule.RULE_TYPES, string="Unit", default=schedule.MONTHLY)
+    recurring_invoicing_type = fields.Selection(
+        schedule.INVOICING_TYPES, string="Invoicing", default=schedule.PRE_PAID
+    )
+    recurring_count = fields.Integer(
+        string="Times", default=0, help="How many periods to bill. 0: until stopped."
+    )
+    is_aligned = fields.Boolean(
+        string="Align to Calendar",
+        help="Periods follow calendar months, weeks (from Monday) or years; the first period "
+        "runs from the start date to the next calendar boundary.",
+    )
+    is_prorated = fields.Boolean(
+        string="Prorate Partial Periods",
+        help="Bill a partial first (or last) period for the share of days it covers.",
+    )
+
+    # Status
+    state = fields.Selection(const.ITEM_STATES, default=const.STATE_PENDING, required=True, tracking=True)
+    next_invoice_date = fields.Date(index=True, readonly=True, copy=False)
+    invoice_line_ids = fields.One2many(
+        "account.move.line", "agency_item_id", string="Invoice Lines", readonly=True
+    )
+    invoice_ids = fields.Many2many("account.move", string="Invoices", compute="_compute_invoice_stats")
+    invoice_count = fields.Integer(compute="_compute_invoice_stats")
+    billed_count = fields.Integer(string="Times Billed", compute="_compute_invoice_stats")
+    remaining_count = fields.Integer(
+        string="Times Left", compute="_compute_invoice_stats", help="-1: until stopped"
+    )
+    billing_error = fields.Text(readonly=True, copy=False, help="Why the last billing run could not bill it.")
+    billing_error_date = fields.Datetime(readonly=True, copy=False)
+
+    _check_quantity = models.Constraint(
+        "CHECK (quantity > 0)", "The quantity of a billable item must be more than zero."
+    )
+    _check_interval = models.Constraint(
+        "CHECK (recurring_interval IS NULL OR recurring_interval >= 1)",
+        "A recurring item repeats at least every 1 day, week, month or year.",
+    )
+    _check_count = models.Constraint(
+        "CHECK (recurring_count IS NULL OR recurring_count >= 0)",
+        "The number of times cannot be negative (0 means until stopped).",
+    )
+    _due_lookup = models.Index("(company_id, state, invoice_action, next_invoice_date)")
+
+    # ------------------------------------------------------------------
+    # COMPUTE
+    # ------------------------------------------------------------------
+    @api.depends("company_id")
+    def _compute_currency_id(self):
+        for item in self:
+            item.currency_id = item.currency_id or item.company_id.currency_id
+
+    @api.depends("product_id")
+    def _compute_price_unit(self):
+        for item in self:
+            if item.product_id and not item.price_unit:
+                item.price_unit = item.product_id.lst_price
+
+    @api.depends("product_id", "company_id")
+    def _compute_tax_ids(self):
+        for item in self:
+            if item.product_id:
+                item.tax_ids = item.product_id.taxes_id._filter_taxes_by_company(item.company_id)
+
+    @api.depends("quantity", "price_unit")
+    def _compute_amount_untaxed(self):
+        for item in self:
+            item.amount_untaxed = item.currency_id.round(item.quantity * item.price_unit)
+
+    @api.depends("invoice_line_ids.parent_state")
+    def _compute_invoice_stats(self):
+        for item in self:
+            live = item.invoice_line_ids.filtered(lambda line: line.parent_state != "cancel")
+            item.invoice_ids = live.move_id
+            item.invoice_count = len(live.move_id)
+            item.billed_count = len(live)
+            if item.invoice_action == const.ACTION_RECURRING and item.date_start:
+                total = schedule.total_periods(item._get_schedule())
+                item.remaining_count = -1 if total is None else max(total - len(live), 0)
+            else:
+                item.remaining_count = 0 if live else 1
+
+    @api.onchange("product_id")
+    def _onchange_product_id(self):
+        if self.product_id:
+            self.price_unit = self.product_id.lst_price
+            if not self.name:
+                self.name = self.product_id.get_product_multiline_description_sale() or self.product_id.name
+
+    # ------------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------------
+    @api.constrains("invoice_action", "date_due", "date_start", "date_end")
+    def _check_dates(self):
+        for item in self:
+            if item.invoice_action == const.ACTION_ON_DATE and not item.date_due:
+                raise ValidationError(
+                    _("“%(item)s” is to be invoiced on a date: set the date.", item=item.name)
+                )
+            if item.invoice_action == const.ACTION_RECURRING and not item.date_start:
+                raise ValidationError(_("The recurring item “%(item)s” needs a start date.", item=item.name))
+            if item.date_start and item.date_end and item.date_end < item.date_start:
+                raise ValidationError(
+                    _(
+                        "“%(item)s” ends before it starts: the end date must be on or after the start date.",
+                        item=item.name,
+                    )
+                )
+
+    @api.constrains("currency_id")
+    def _check_currency_active(self):
+        for item in self:
+            if not item.currency_id.active:
+                raise ValidationError(
+                    _(
+                        "The currency %(currency)s is not active: activate it in Accounting settings first.",
+                        currency=item.currency_id.name,
+                    )
+                )
+
+    @api.constrains("partner_id")
+    def _check_partner_is_commercial(self):
+        for item in self:
+            if item.partner_id != item.partner_id.commercial_partner_id:
+                raise ValidationError(
+                    _(
+                        "Bill the company “%(company)s”, not its contact “%(contact)s”.",
+                        company=item.partner_id.commercial_partner_id.display_name,
+                        contact=item.partner_id.display_name,
+                    )
+                )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_billed(self):
+        billed = self.filtered(lambda i: i.billed_count)
+        if billed:
+            raise UserError(
+                _(
+                    "“%(item)s” has been invoiced and cannot be deleted: stop it instead, "
+                    "or cancel its invoices first.",
+                    item=billed[0].name,
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("partner_id"):
+                partner = self.env["res.partner"].browse(vals["partner_id"])
+                vals["partner_id"] = partner.commercial_partner_id.id
+        items = super().create(vals_list)
+        items._update_billing_status()
+        return items
+
+    def write(self, vals):
+        if any(f in vals for f in SCHEDULE_FIELDS):
+            changed = self.filtered(
+                lambda i: (
+                    i.billed_count
+                    and any(
+                        i._fields[f].convert_to_write(i[f], i) != vals[f]
+                        for f in SCHEDULE_FIELDS
+                        if f in vals
+                    )
+                )
+            )
+            if changed:
+                raise UserError(
+                    _(
+                        "“%(item)s” has been billed: its schedule cannot change any more. Stop it and "
+                        "create a new item with the new schedule.",
+                        item=changed[0].name,
+                    )
+                )
+        if "partner_id" in vals and self.filtered("billed_count"):
+            raise UserError(_("A billed item cannot move to another client."))
+        res = super().write(vals)
+        if {"invoice_action", "date_due", "date_end", "recurring_count", "state", *SCHEDULE_FIELDS} & set(
+            vals
+        ):
+            self._update_billing_status()
+        return res
+
+    # ------------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------------
+    def action_pause(self):
+        self._check_lifecycle(const.STATE_PENDING)
+        self.write({"state": const.STATE_PAUSED})
+
+    def action_resume(self):
+        self._check_lifecycle(const.STATE_PAUSED)
+        self.write({"state": const.STATE_PENDING})
+
+    def action_stop(self):
+        for item in self:
+            if item.state in (const.STATE_DONE, const.STATE_STOPPED):
+                raise UserError(_("“%(item)s” is already finished.", item=item.name))
+        self.write({"state": const.STATE_STOPPED})
+
+    def action_release(self):
+        """Release items on hold: the next billing run invoices them."""
+        held = self.filtered(lambda i: i.invoice_action == const.ACTION_HOLD)
+        held.write({"invoice_action": const.ACTION_NEXT_RUN})
+
+    def action_invoice_now(self):
+        """Invoice the selected items at once (the "Invoice selected items now" action)."""
+        run = self.env["agency.billing.run"]._run_for_items(self)
+        return run._get_result_action()
+
+    def action_view_invoices(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = [("id", "in", self.invoice_ids.ids)]
+        action["context"] = {"create": False}
+        return action
+
+    def _check_lifecycle(self, expected_state):
+        for item in self:
+            if item.invoice_action != const.ACTION_RECURRING:
+                raise UserError(_("Only recurring items can be paused and resumed."))
+            if item.state != expected_state:
+                raise UserError(
+                    _(
+                        "“%(item)s” is %(state)s.",
+                        item=item.name,
+                        state=dict(self._fields["state"]._description_selection(self.env))[item.state],
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # BILLING HELPERS
+    # ------------------------------------------------------------------
+    def _get_schedule(self):
+        self.ensure_one()
+        return schedule.Schedule(
+            date_start=self.date_start,
+            interval=self.recurring_interval or 1,
+            rule_type=self.recurring_rule_type or schedule.MONTHLY,
+            invoicing_type=self.recurring_invoicing_type or schedule.PRE_PAID,
+            count=self.recurring_count or 0,
+            date_end=self.date_end or None,
+            align=self.is_aligned,
+            prorate=self.is_prorated,
+        )
+
+    def _get_billed_keys(self):
+        """{item id: set of keys of its periods on invoices that are not cancelled}."""
+        keys = {item.id: set() for item in self}
+        if not self.ids:
+            return keys
+        self.env["account.move.line"].flush_model(["agency_item_id", "agency_period_key", "parent_state"])
+        self.env.cr.execute(
+            """SELECT agency_item_id, agency_period_key FROM account_move_line
+                WHERE agency_item_id = ANY(%s) AND parent_state IS DISTINCT FROM 'cancel'""",
+            [list(self.ids)],
+        )
+        for item_id, key in self.env.cr.fetchall():
+            keys[item_id].add(key)
+        return keys
+
+    def _get_due_periods(self, up_to, billed_keys=None, force=False):
+        """{item: [schedule.Period]} of what is due up to a date.
+
+        One-off items have a single pseudo-period keyed ``once``. ``force``
+        bills one-off items whatever their action (the user selected them).
+        """
+        billed_keys = billed_keys if billed_keys is not None else self._get_billed_keys()
+        result = {}
+        for item in self:
+            if item.state != const.STATE_PENDING:
+                continue
+            keys = billed_keys.get(item.id, set())
+            if item.invoice_action == const.ACTION_RECURRING:
+                periods = schedule.due_periods(item._get_schedule(), up_to, keys)
+            else:
+                if const.ONE_OFF_KEY in keys:
+                    continue
+                if not force and not item._is_one_off_due(up_to):
+                    continue
+                periods = [schedule.Period(0, up_to, up_to, up_to)]
+            if periods:
+                result[item] = periods
+        return result
+
+    def _is_one_off_due(self, up_to):
+        action = self.invoice_action
+        return action in (const.ACTION_NEXT_RUN, const.ACTION_NEXT_INVOICE) or (
+            action == const.ACTION_ON_DATE and self.date_due and self.date_due <= up_to
+        )
+
+    @api.model
+    def _get_due_domain(self, up_to):
+        """Items a run bills by themselves (``next_invoice`` ones ride along)."""
+        return Domain("state", "=", const.STATE_PENDING) & (
+            Domain("invoice_action", "=", const.ACTION_NEXT_RUN)
+            | (
+                Domain("invoice_action", "in", [const.ACTION_ON_DATE, const.ACTION_RECURRING])
+                & Domain("next_invoice_date", "<=", up_to)
+            )
+        )
+
+    def _period_key(self, period):
+        return period.key if self.invoice_action == const.ACTION_RECURRING else const.ONE_OFF_KEY
+
+    def _prepare_invoice_line_vals(self, period, fiscal_position=None, lang=None):
+        """The values of the invoice line that bills one period of this item."""
+        self.ensure_one()
+        taxes = fiscal_position.map_tax(self.tax_ids) if fiscal_position else self.tax_ids
+        vals = {
+            "name": self._get_line_description(period, lang),
+            "quantity": self.quantity,
+            # a partial period is billed at its share of the unit price
+            "price_unit": self.price_unit * period.factor,
+            "tax_ids": [fields.Command.set(taxes.ids)],
+            "agency_item_id": self.id,
+            "agency_period_key": self._period_key(period),
+        }
+        if self.invoice_action == const.ACTION_RECURRING:
+            vals["agency_period_start"] = period.date_start
+            vals["agency_period_end"] = period.date_end
+        if self.product_id:
+            vals["product_id"] = self.product_id.id
+            vals["product_uom_id"] = self.product_id.uom_id.id
+        if self.project_id.account_id:
+            vals["analytic_distribution"] = {str(self.project_id.account_id.id): 100}
+        return vals
+
+    def _get_line_description(self, period, lang=None):
+        if self.invoice_action != const.ACTION_RECURRING:
+            return self.name
+        env = self.with_context(lang=lang).env if lang else self.env
+        label = _(
+            "%(name)s — %(start)s to %(end)s",
+            name=self.name,
+            start=format_date(env, period.date_start, date_format="d MMM yyyy"),
+            end=format_date(env, period.date_end, date_format="d MMM yyyy"),
+        )
+        if period.factor != 1.0:
+            label += " " + _("(prorated: %(percent)s%%)", percent=round(period.factor * 100, 2))
+        return label
+
+    def _update_billing_status(self):
+        """Recompute the state and next date from the billed periods."""
+        billed = self._get_billed_keys()
+        today = fields.Date.context_today(self)
+        for item in self:
+            keys = billed.get(item.id, set())
+            next_date = False
+            finished = False
+            if item.invoice_action == const.ACTION_RECURRING:
+                if item.date_start:
+                    period = schedule.next_unbilled(item._get_schedule(), keys)
+                    next_date = period.invoice_date if period else False
+                    finished = period is None
+            else:
+                finished = const.ONE_OFF_KEY in keys
+                if not finished:
+                    next_date = {
+                        const.ACTION_ON_DATE: item.date_due,
+                        const.ACTION_NEXT_RUN: today,
+                    }.get(item.invoice_action, False)
+            state = item.state
+            if finished and state == const.STATE_PENDING:
+                state = const.STATE_DONE
+            elif not finished and state == const.STATE_DONE:
+                state = const.STATE_PENDING
+            vals = {}
+            if item.next_invoice_date != next_date:
+                vals["next_invoice_date"] = next_date
+            if item.state != state:
+                vals["state"] = state
+            if vals:
+                super(AgencyBillableItem, item).write(vals)
+
+    def _flag_billing_error(self, message):
+        self.write({"billing_error": message, "billing_error_date": fields.Datetime.now()})
+
+    def _clear_billing_error(self):
+        flagged = self.filtered("billing_error")
+        if flagged:
+            super(AgencyBillableItem, flagged).write({"billing_error": False, "billing_error_date": False})

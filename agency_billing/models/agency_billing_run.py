@@ -1,0 +1,522 @@
+import logging
+from collections import defaultdict
+
+import psycopg2.errors
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Command, Domain
+
+from .. import const
+from ..exceptions import BillingError
+
+_logger = logging.getLogger(__name__)
+
+# Context for invoices made by a run: no "created" note, no tracking, no
+# automatic follower: they cost queries per invoice and tell nobody anything.
+QUIET_CREATE = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+}
+
+
+class AgencyBillingRun(models.Model):
+    """One billing run: what it billed, what it skipped and why.
+
+    The chain, each step overridable: ``_cron_bill_due_items`` (entry) →
+    ``_get_due_partners`` (what is due) → ``_bill_partners`` (one batch, locked)
+    → ``_prepare_invoice_vals`` / ``item._prepare_invoice_line_vals`` (plain
+    dicts) → one ``create()`` for the batch → post / send per client setting.
+    """
+
+    _name = "agency.billing.run"
+    _description = "Billing Run"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+
+    name = fields.Char(required=True, readonly=True, default="/", copy=False)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company
+    )
+    date = fields.Date(string="Billed Up To", required=True, readonly=True)
+    trigger = fields.Selection(const.RUN_TRIGGERS, required=True, readonly=True)
+    user_id = fields.Many2one(
+        "res.users", string="Started By", readonly=True, default=lambda self: self.env.user
+    )
+    state = fields.Selection(const.RUN_STATES, default="running", required=True, readonly=True)
+    date_started = fields.Datetime(string="Started", readonly=True, default=fields.Datetime.now)
+    date_finished = fields.Datetime(string="Finished", readonly=True)
+    duration = fields.Float(string="Duration (s)", readonly=True, digits=(16, 1))
+    invoice_ids = fields.One2many("account.move", "agency_billing_run_id", string="Invoices", readonly=True)
+    invoice_count = fields.Integer(readonly=True)
+    item_count = fields.Integer(string="Items Billed", readonly=True)
+    line_count = fields.Integer(string="Lines", readonly=True)
+    client_count = fields.Integer(string="Clients Billed", readonly=True)
+    skipped_count = fields.Integer(string="Clients Skipped", readonly=True)
+    error_count = fields.Integer(string="Errors", readonly=True)
+    log_ids = fields.One2many("agency.billing.run.log", "run_id", string="Log", readonly=True)
+    scope_partner_ids = fields.Many2many("res.partner", string="Only Clients", readonly=True)
+    scope_item_ids = fields.Many2many("agency.billable.item", string="Only Items", readonly=True)
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if self.env.context.get("agency_billing_dry_run"):
+                vals["name"] = _("Preview")
+            elif vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("agency.billing.run") or "/"
+        return super().create(vals_list)
+
+    # ------------------------------------------------------------------
+    # CRON
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_bill_due_items(self):
+        """The daily billing run: every company, in committed batches.
+
+        Returns with work left when the cron's time is up: Odoo then runs it
+        again at once, and the unfinished run record of today is resumed.
+        """
+        Cron = self.env["ir.cron"]
+        for company in self.env["res.company"].search([]):
+            run = self._get_cron_run(company)
+            if run.state != "running":
+                continue
+            remaining = run._count_due_partners()
+            Cron._commit_progress(remaining=remaining)
+            while True:
+                partners = run._get_due_partners(limit=run._get_batch_size())
+                if not partners:
+                    run._finish()
+                    Cron._commit_progress()
+                    break
+                run._bill_partners(partners)
+                time_left = Cron._commit_progress(len(partners), remaining=run._count_due_partners())
+                if time_left <= 0:
+                    return
+
+    @api.model
+    def _get_cron_run(self, company):
+        today = fields.Date.context_today(self.with_company(company))
+        stale = self.search(
+            [
+                ("company_id", "=", company.id),
+                ("trigger", "=", "cron"),
+                ("state", "=", "running"),
+                ("date", "<", today),
+            ]
+        )
+        for run in stale:
+            run._finish(note=_("Interrupted; the next run billed what was left."))
+        run = self.search(
+            [("company_id", "=", company.id), ("trigger", "=", "cron"), ("date", "=", today)], limit=1
+        )
+        return run or self.with_company(company).create(
+            {"company_id": company.id, "date": today, "trigger": "cron", "user_id": self.env.user.id}
+        )
+
+    # ------------------------------------------------------------------
+    # PUBLIC API (buttons, wizards, RPC)
+    # ------------------------------------------------------------------
+    @api.model
+    def _run_now(self, company, date, partners=None, items=None, trigger="manual"):
+        """A run in the current transaction, for one company. Returns the run."""
+        vals = {"company_id": company.id, "date": date, "trigger": trigger}
+        if partners:
+            vals["scope_partner_ids"] = [Command.set(partners.ids)]
+        if items:
+            vals["scope_item_ids"] = [Command.set(items.ids)]
+        run = self.with_company(company).create(vals)
+        batch_size = run._get_batch_size()
+        while True:
+            batch = run._get_due_partners(limit=batch_size)
+            if not batch:
+                break
+            run._bill_partners(batch)
+        run._finish()
+        return run
+
+    @api.model
+    def _run_for_items(self, items):
+        """Invoice the given items now, whatever their invoice action."""
+        items = items.filtered(lambda i: i.state == const.STATE_PENDING)
+        if not items:
+            raise UserError(_("None of the selected items is pending: nothing to invoice."))
+        runs = self.browse()
+        for company in items.company_id:
+            runs |= self._run_now(
+                company,
+                fields.Date.context_today(self),
+                items=items.filtered(lambda i, c=company: i.company_id == c),
+                trigger="items",
+            )
+        return runs
+
+    @api.model
+    def _preview(self, company, date, partners=None):
+        """What a run would invoice, per client, without writing anything.
+
+        The run is made for real inside a savepoint that is then rolled back,
+        so the amounts are Odoo's own (taxes, fiscal positions, rounding).
+        """
+        lines = []
+        savepoint = self.env.cr.savepoint()  # closed below with a rollback
+        try:
+            run = self.with_context(agency_billing_dry_run=True)._run_now(company, date, partners=partners)
+            for move in run.invoice_ids:
+                lines.append(
+                    {
+                        "partner_id": move.partner_id.commercial_partner_id.id,
+                        "currency_id": move.currency_id.id,
+                        "amount_untaxed": move.amount_untaxed,
+                        "amount_total": move.amount_total,
+                        "line_count": len(move.invoice_line_ids),
+                        "description": "\n".join(move.invoice_line_ids.mapped("name")),
+                        "level": "billed",
+                    }
+                )
+            for log in run.log_ids.filtered(lambda log: log.level != "billed"):
+                lines.append(
+                    {
+                        "partner_id": log.partner_id.id,
+                        "currency_id": company.currency_id.id,
+                        "amount_untaxed": 0.0,
+                        "amount_total": 0.0,
+                        "line_count": 0,
+                        "description": log.message,
+                        "level": log.level,
+                    }
+                )
+        finally:
+            savepoint.close(rollback=True)
+            self.env.invalidate_all()
+        return lines
+
+    def _get_result_action(self):
+        if len(self) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": self._name,
+                "res_id": self.id,
+                "views": [(False, "form")],
+                "target": "current",
+            }
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "domain": [("id", "in", self.ids)],
+            "views": [(False, "list"), (False, "form")],
+            "name": _("Billing Runs"),
+        }
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = [("agency_billing_run_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    # ------------------------------------------------------------------
+    # FINDING WHAT IS DUE
+    # ------------------------------------------------------------------
+    def _get_batch_size(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(const.PARAM_BATCH_SIZE)
+        try:
+            return max(int(value), 1) if value else const.DEFAULT_BATCH_SIZE
+        except ValueError:
+            return const.DEFAULT_BATCH_SIZE
+
+    def _get_item_domain(self):
+        self.ensure_one()
+        domain = Domain("company_id", "=", self.company_id.id)
+        if self.scope_item_ids:
+            return (
+                domain
+                & Domain("id", "in", self.scope_item_ids.ids)
+                & Domain("state", "=", const.STATE_PENDING)
+            )
+        domain &= self.env["agency.billable.item"]._get_due_domain(self.date)
+        if self.scope_partner_ids:
+            domain &= Domain("partner_id", "in", self.scope_partner_ids.ids)
+        return domain
+
+    def _get_done_partner_ids(self):
+        """Clients this run already dealt with (billed, skipped or failed)."""
+        self.ensure_one()
+        self.env["agency.billing.run.log"].flush_model()
+        self.env["account.move"].flush_model(["agency_billing_run_id", "commercial_partner_id"])
+        self.env.cr.execute(
+            """SELECT partner_id FROM agency_billing_run_log WHERE run_id = %s AND partner_id IS NOT NULL
+               UNION SELECT commercial_partner_id FROM account_move WHERE agency_billing_run_id = %s""",
+            [self.id, self.id],
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _due_partner_domain(self):
+        domain = self._get_item_domain()
+        done = self._get_done_partner_ids()
+        if done:
+            domain &= Domain("partner_id", "not in", done)
+        return domain
+
+    def _get_due_partners(self, limit=None):
+        self.ensure_one()
+        groups = self.env["agency.billable.item"]._read_group(
+            self._due_partner_domain(), groupby=["partner_id"], order="partner_id", limit=limit
+        )
+        return self.env["res.partner"].browse([partner.id for (partner,) in groups])
+
+    def _count_due_partners(self):
+        self.ensure_one()
+        groups = self.env["agency.billable.item"]._read_group(
+            self._due_partner_domain(), groupby=["partner_id"]
+        )
+        return len(groups)
+
+    # ------------------------------------------------------------------
+    # BILLING ONE BATCH
+    # ------------------------------------------------------------------
+    def _bill_partners(self, partners):
+        """Bill a batch of clients, each all or nothing, in one transaction."""
+        self.ensure_one()
+        # Row locks on the clients: a concurrent run skips them instead of
+        # billing them twice (and the unique index on invoice lines backs this up).
+        locked = partners.try_lock_for_update(allow_referencing=True)
+        for partner in partners - locked:
+            self._log(partner, "skipped", _("Another billing run is billing this client right now."))
+        if not locked:
+            return
+        Item = self.env["agency.billable.item"].with_company(self.company_id)
+        items = Item.search(self._get_item_domain() & Domain("partner_id", "in", locked.ids))
+        if not self.scope_item_ids:
+            # "next invoice" items ride along on the invoices this run makes
+            items |= Item.search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("partner_id", "in", items.partner_id.ids),
+                    ("state", "=", const.STATE_PENDING),
+                    ("invoice_action", "=", const.ACTION_NEXT_INVOICE),
+                ]
+            )
+        due = items._get_due_periods(self.date, force=bool(self.scope_item_ids))
+        by_partner = defaultdict(dict)
+        for item, periods in due.items():
+            by_partner[item.partner_id][item] = periods
+        for partner in locked - self.env["res.partner"].concat(*by_partner):
+            self._log(partner, "skipped", _("Nothing due to invoice."))
+
+        plans = {}
+        for partner, item_periods in by_partner.items():
+            try:
+                plans[partner] = self._plan_partner_invoices(partner, item_periods)
+            except BillingError as error:
+                self._fail_partner(
+                    partner, self.env["agency.billable.item"].concat(*item_periods), str(error)
+                )
+        plans = {partner: plan for partner, plan in plans.items() if plan}
+        if not plans:
+            return
+
+        try:
+            with self.env.cr.savepoint():
+                self._create_and_process(plans)
+        except Exception:
+            _logger.info(
+                "billing run %s: batch failed, billing its clients one by one", self.name, exc_info=True
+            )
+            self.env.invalidate_all()
+            for partner, plan in plans.items():
+                try:
+                    with self.env.cr.savepoint():
+                        self._create_and_process({partner: plan})
+                except Exception as error:
+                    self.env.invalidate_all()
+                    items = self.env["agency.billable.item"].concat(
+                        *(i for inv in plan for i, _p in inv["lines"])
+                    )
+                    self._fail_partner(partner, items, self._error_message(error))
+
+    def _plan_partner_invoices(self, partner, item_periods):
+        """Group a client's due periods into invoices: [{key, lines: [(item, period)]}]."""
+        self._check_partner_billable(partner, item_periods)
+        group_by_project = partner.with_company(self.company_id).billing_group_by_project
+        groups = {}
+        riders = []
+        for item, periods in item_periods.items():
+            if item.invoice_action == const.ACTION_NEXT_INVOICE:
+                riders.append((item, periods))
+                continue
+            key = (item.currency_id, item.project_id if group_by_project else None)
+            groups.setdefault(key, []).extend((item, period) for period in periods)
+        for item, periods in riders:
+            key = (item.currency_id, item.project_id if group_by_project else None)
+            if key not in groups:
+                # no invoice of its project: any invoice of the client in its currency
+                key = next((k for k in groups if k[0] == item.currency_id), None)
+            if key is not None:
+                groups[key].extend((item, period) for period in periods)
+        return [
+            {"currency": currency, "project": project, "lines": lines}
+            for (currency, project), lines in groups.items()
+        ]
+
+    def _check_partner_billable(self, partner, item_periods):
+        if not partner.active:
+            raise BillingError(_("The client %(client)s is archived.", client=partner.display_name))
+        journal = self.env["account.journal"].search(
+            [*self.env["account.journal"]._check_company_domain(self.company_id), ("type", "=", "sale")],
+            limit=1,
+        )
+        if not journal:
+            raise BillingError(
+                _("The company %(company)s has no sales journal.", company=self.company_id.name)
+            )
+        for item in item_periods:
+            accounts = item.product_id.product_tmpl_id.with_company(self.company_id)._get_product_accounts()
+            if not (accounts.get("income") or journal.default_account_id):
+                raise BillingError(
+                    _(
+                        "No income account for “%(item)s”: set one on its product or product category.",
+                        item=item.name,
+                    )
+                )
+
+    def _prepare_invoice_vals(self, partner, plan):
+        """The values of one invoice of a client (a plain dict, one create for the batch)."""
+        company = self.company_id
+        invoice_partner = self.env["res.partner"].browse(partner.address_get(["invoice"])["invoice"])
+        fiscal_position = (
+            self.env["account.fiscal.position"].with_company(company)._get_fiscal_position(invoice_partner)
+        )
+        lang = partner.lang or self.env.lang
+        line_vals = [
+            Command.create(
+                item._prepare_invoice_line_vals(period, fiscal_position=fiscal_position, lang=lang)
+            )
+            for item, period in plan["lines"]
+        ]
+        return {
+            "move_type": "out_invoice",
+            "partner_id": invoice_partner.id,
+            "company_id": company.id,
+            "currency_id": plan["currency"].id,
+            "fiscal_position_id": fiscal_position.id,
+            "invoice_date": self.date,
+            "invoice_origin": self.name,
+            "agency_billing_run_id": self.id,
+            "invoice_line_ids": line_vals,
+        }
+
+    def _create_and_process(self, plans):
+        """Create, then post and queue for sending, the invoices of some clients."""
+        vals_list, owners = [], []
+        for partner, plan in plans.items():
+            for invoice_plan in plan:
+                vals_list.append(self._prepare_invoice_vals(partner, invoice_plan))
+                owners.append(partner)
+        Move = (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .with_context(**QUIET_CREATE, default_move_type="out_invoice")
+        )
+        moves = Move.create(vals_list)
+        automation = {
+            partner: partner.with_company(self.company_id).billing_automation_effective for partner in plans
+        }
+        to_post = self.env["account.move"].concat(
+            *(
+                move
+                for move, owner in zip(moves, owners, strict=True)
+                if automation[owner] in (const.AUTOMATION_POST, const.AUTOMATION_SEND)
+            )
+        )
+        if to_post:
+            to_post.with_context(**QUIET_CREATE)._post(soft=False)
+        to_send = to_post.filtered(
+            lambda m: automation[m.partner_id.commercial_partner_id] == const.AUTOMATION_SEND
+        )
+        if to_send and not self.env.context.get("agency_billing_dry_run"):
+            self._queue_sending(to_send)
+        items = moves.line_ids.agency_item_id
+        items._update_billing_status()
+        items._clear_billing_error()
+        self._add_counts(
+            invoices=len(moves),
+            lines=sum(len(p["lines"]) for plan in plans.values() for p in plan),
+            items=len(items),
+            clients=len(plans),
+        )
+
+    def _queue_sending(self, moves):
+        """Hand the invoices to Odoo's own sending (PDF + email), done by its cron."""
+        moves.sending_data = {
+            "author_user_id": self.user_id.id or self.env.user.id,
+            "author_partner_id": (self.user_id or self.env.user).partner_id.id,
+            "sending_methods": ["email"],
+        }
+        cron = self.env.ref("account.ir_cron_account_move_send", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
+
+    # ------------------------------------------------------------------
+    # LOG
+    # ------------------------------------------------------------------
+    def _error_message(self, error):
+        if isinstance(error, psycopg2.errors.UniqueViolation):
+            return _("Already invoiced: another billing run billed these items at the same time.")
+        if isinstance(error, UserError):
+            return error.args[0] if error.args else str(error)
+        return _("Unexpected error: %(error)s", error=error)
+
+    def _fail_partner(self, partner, items, message):
+        self._log(partner, "error", message, items=items)
+        items._flag_billing_error(message)
+        partner.message_post(
+            body=_(
+                "Billing run %(run)s could not bill this client: %(reason)s", run=self.name, reason=message
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _log(self, partner, level, message, items=None):
+        self.env["agency.billing.run.log"].create(
+            {
+                "run_id": self.id,
+                "partner_id": partner.id,
+                "level": level,
+                "message": message,
+                "item_ids": [Command.set(items.ids)] if items else False,
+            }
+        )
+        counter = {"skipped": "skipped_count", "error": "error_count"}.get(level)
+        if counter:
+            self[counter] += 1
+
+    def _add_counts(self, invoices=0, lines=0, items=0, clients=0):
+        self.write(
+            {
+                "invoice_count": self.invoice_count + invoices,
+                "line_count": self.line_count + lines,
+                "item_count": self.item_count + items,
+                "client_count": self.client_count + clients,
+            }
+        )
+
+    def _finish(self, note=None):
+        now = fields.Datetime.now()
+        for run in self:
+            run.write(
+                {
+                    "state": "done" if not note else "failed",
+                    "date_finished": now,
+                    "duration": (now - run.date_started).total_seconds() if run.date_started else 0.0,
+                }
+            )
+            if note:
+                run.message_post(body=note)
+        return True

@@ -1,0 +1,1 @@
+from . import agency_billing_run_wizard
