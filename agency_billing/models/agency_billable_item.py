@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools.misc import format_date
@@ -48,7 +48,6 @@ class AgencyBillableItem(models.Model):
     )
     product_id = fields.Many2one(
         "product.product",
-        string="Product",
         check_company=True,
         domain="[('sale_ok', '=', True)]",
         help="Gives the income account and default taxes of the invoice line.",
@@ -188,13 +187,15 @@ class AgencyBillableItem(models.Model):
         for item in self:
             if item.invoice_action == const.ACTION_ON_DATE and not item.date_due:
                 raise ValidationError(
-                    _("“%(item)s” is to be invoiced on a date: set the date.", item=item.name)
+                    self.env._("“%(item)s” is to be invoiced on a date: set the date.", item=item.name)
                 )
             if item.invoice_action == const.ACTION_RECURRING and not item.date_start:
-                raise ValidationError(_("The recurring item “%(item)s” needs a start date.", item=item.name))
+                raise ValidationError(
+                    self.env._("The recurring item “%(item)s” needs a start date.", item=item.name)
+                )
             if item.date_start and item.date_end and item.date_end < item.date_start:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "“%(item)s” ends before it starts: the end date must be on or after the start date.",
                         item=item.name,
                     )
@@ -205,7 +206,7 @@ class AgencyBillableItem(models.Model):
         for item in self:
             if not item.currency_id.active:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The currency %(currency)s is not active: activate it in Accounting settings first.",
                         currency=item.currency_id.name,
                     )
@@ -216,7 +217,7 @@ class AgencyBillableItem(models.Model):
         for item in self:
             if item.partner_id != item.partner_id.commercial_partner_id:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Bill the company “%(company)s”, not its contact “%(contact)s”.",
                         company=item.partner_id.commercial_partner_id.display_name,
                         contact=item.partner_id.display_name,
@@ -228,7 +229,7 @@ class AgencyBillableItem(models.Model):
         billed = self.filtered(lambda i: i.billed_count)
         if billed:
             raise UserError(
-                _(
+                self.env._(
                     "“%(item)s” has been invoiced and cannot be deleted: stop it instead, "
                     "or cancel its invoices first.",
                     item=billed[0].name,
@@ -249,6 +250,8 @@ class AgencyBillableItem(models.Model):
         return items
 
     def write(self, vals):
+        if self.env.context.get("agency_billing_status_update"):
+            return super().write(vals)
         if any(f in vals for f in SCHEDULE_FIELDS):
             changed = self.filtered(
                 lambda i: (
@@ -262,14 +265,14 @@ class AgencyBillableItem(models.Model):
             )
             if changed:
                 raise UserError(
-                    _(
+                    self.env._(
                         "“%(item)s” has been billed: its schedule cannot change any more. Stop it and "
                         "create a new item with the new schedule.",
                         item=changed[0].name,
                     )
                 )
         if "partner_id" in vals and self.filtered("billed_count"):
-            raise UserError(_("A billed item cannot move to another client."))
+            raise UserError(self.env._("A billed item cannot move to another client."))
         res = super().write(vals)
         if {"invoice_action", "date_due", "date_end", "recurring_count", "state", *SCHEDULE_FIELDS} & set(
             vals
@@ -291,7 +294,7 @@ class AgencyBillableItem(models.Model):
     def action_stop(self):
         for item in self:
             if item.state in (const.STATE_DONE, const.STATE_STOPPED):
-                raise UserError(_("“%(item)s” is already finished.", item=item.name))
+                raise UserError(self.env._("“%(item)s” is already finished.", item=item.name))
         self.write({"state": const.STATE_STOPPED})
 
     def action_release(self):
@@ -313,10 +316,10 @@ class AgencyBillableItem(models.Model):
     def _check_lifecycle(self, expected_state):
         for item in self:
             if item.invoice_action != const.ACTION_RECURRING:
-                raise UserError(_("Only recurring items can be paused and resumed."))
+                raise UserError(self.env._("Only recurring items can be paused and resumed."))
             if item.state != expected_state:
                 raise UserError(
-                    _(
+                    self.env._(
                         "“%(item)s” is %(state)s.",
                         item=item.name,
                         state=dict(self._fields["state"]._description_selection(self.env))[item.state],
@@ -425,14 +428,14 @@ class AgencyBillableItem(models.Model):
         if self.invoice_action != const.ACTION_RECURRING:
             return self.name
         env = self.with_context(lang=lang).env if lang else self.env
-        label = _(
+        label = env._(
             "%(name)s — %(start)s to %(end)s",
             name=self.name,
             start=format_date(env, period.date_start, date_format="d MMM yyyy"),
             end=format_date(env, period.date_end, date_format="d MMM yyyy"),
         )
         if period.factor != 1.0:
-            label += " " + _("(prorated: %(percent)s%%)", percent=round(period.factor * 100, 2))
+            label += " " + env._("(prorated: %(percent)s%%)", percent=round(period.factor * 100, 2))
         return label
 
     def _update_billing_status(self):
@@ -466,7 +469,7 @@ class AgencyBillableItem(models.Model):
             if item.state != state:
                 vals["state"] = state
             if vals:
-                super(AgencyBillableItem, item).write(vals)
+                item.with_context(agency_billing_status_update=True).write(vals)
 
     def _flag_billing_error(self, message):
         self.write({"billing_error": message, "billing_error_date": fields.Datetime.now()})
@@ -474,4 +477,4 @@ class AgencyBillableItem(models.Model):
     def _clear_billing_error(self):
         flagged = self.filtered("billing_error")
         if flagged:
-            super(AgencyBillableItem, flagged).write({"billing_error": False, "billing_error_date": False})
+            flagged.write({"billing_error": False, "billing_error_date": False})

@@ -3,7 +3,7 @@ from collections import defaultdict
 
 import psycopg2.errors
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command, Domain
 
@@ -56,7 +56,7 @@ class AgencyBillingRun(models.Model):
     client_count = fields.Integer(string="Clients Billed", readonly=True)
     skipped_count = fields.Integer(string="Clients Skipped", readonly=True)
     error_count = fields.Integer(string="Errors", readonly=True)
-    log_ids = fields.One2many("agency.billing.run.log", "run_id", string="Log", readonly=True)
+    log_ids = fields.One2many("agency.billing.run.log", "run_id", readonly=True)
     scope_partner_ids = fields.Many2many("res.partner", string="Only Clients", readonly=True)
     scope_item_ids = fields.Many2many("agency.billable.item", string="Only Items", readonly=True)
 
@@ -67,7 +67,7 @@ class AgencyBillingRun(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if self.env.context.get("agency_billing_dry_run"):
-                vals["name"] = _("Preview")
+                vals["name"] = self.env._("Preview")
             elif vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("agency.billing.run") or "/"
         return super().create(vals_list)
@@ -83,7 +83,10 @@ class AgencyBillingRun(models.Model):
         again at once, and the unfinished run record of today is resumed.
         """
         Cron = self.env["ir.cron"]
-        for company in self.env["res.company"].search([]):
+        companies = self.env["agency.billable.item"]._read_group(
+            [("state", "=", const.STATE_PENDING)], groupby=["company_id"]
+        )
+        for (company,) in companies:
             run = self._get_cron_run(company)
             if run.state != "running":
                 continue
@@ -112,7 +115,7 @@ class AgencyBillingRun(models.Model):
             ]
         )
         for run in stale:
-            run._finish(note=_("Interrupted; the next run billed what was left."))
+            run._finish(note=self.env._("Interrupted; the next run billed what was left."))
         run = self.search(
             [("company_id", "=", company.id), ("trigger", "=", "cron"), ("date", "=", today)], limit=1
         )
@@ -146,7 +149,7 @@ class AgencyBillingRun(models.Model):
         """Invoice the given items now, whatever their invoice action."""
         items = items.filtered(lambda i: i.state == const.STATE_PENDING)
         if not items:
-            raise UserError(_("None of the selected items is pending: nothing to invoice."))
+            raise UserError(self.env._("None of the selected items is pending: nothing to invoice."))
         runs = self.browse()
         for company in items.company_id:
             runs |= self._run_now(
@@ -211,7 +214,7 @@ class AgencyBillingRun(models.Model):
             "res_model": self._name,
             "domain": [("id", "in", self.ids)],
             "views": [(False, "list"), (False, "form")],
-            "name": _("Billing Runs"),
+            "name": self.env._("Billing Runs"),
         }
 
     def action_view_invoices(self):
@@ -288,7 +291,7 @@ class AgencyBillingRun(models.Model):
         # billing them twice (and the unique index on invoice lines backs this up).
         locked = partners.try_lock_for_update(allow_referencing=True)
         for partner in partners - locked:
-            self._log(partner, "skipped", _("Another billing run is billing this client right now."))
+            self._log(partner, "skipped", self.env._("Another billing run is billing this client right now."))
         if not locked:
             return
         Item = self.env["agency.billable.item"].with_company(self.company_id)
@@ -308,7 +311,7 @@ class AgencyBillingRun(models.Model):
         for item, periods in due.items():
             by_partner[item.partner_id][item] = periods
         for partner in locked - self.env["res.partner"].concat(*by_partner):
-            self._log(partner, "skipped", _("Nothing due to invoice."))
+            self._log(partner, "skipped", self.env._("Nothing due to invoice."))
 
         plans = {}
         for partner, item_periods in by_partner.items():
@@ -367,20 +370,20 @@ class AgencyBillingRun(models.Model):
 
     def _check_partner_billable(self, partner, item_periods):
         if not partner.active:
-            raise BillingError(_("The client %(client)s is archived.", client=partner.display_name))
+            raise BillingError(self.env._("The client %(client)s is archived.", client=partner.display_name))
         journal = self.env["account.journal"].search(
             [*self.env["account.journal"]._check_company_domain(self.company_id), ("type", "=", "sale")],
             limit=1,
         )
         if not journal:
             raise BillingError(
-                _("The company %(company)s has no sales journal.", company=self.company_id.name)
+                self.env._("The company %(company)s has no sales journal.", company=self.company_id.name)
             )
         for item in item_periods:
             accounts = item.product_id.product_tmpl_id.with_company(self.company_id)._get_product_accounts()
             if not (accounts.get("income") or journal.default_account_id):
                 raise BillingError(
-                    _(
+                    self.env._(
                         "No income account for “%(item)s”: set one on its product or product category.",
                         item=item.name,
                     )
@@ -468,16 +471,16 @@ class AgencyBillingRun(models.Model):
     # ------------------------------------------------------------------
     def _error_message(self, error):
         if isinstance(error, psycopg2.errors.UniqueViolation):
-            return _("Already invoiced: another billing run billed these items at the same time.")
+            return self.env._("Already invoiced: another billing run billed these items at the same time.")
         if isinstance(error, UserError):
             return error.args[0] if error.args else str(error)
-        return _("Unexpected error: %(error)s", error=error)
+        return self.env._("Unexpected error: %(error)s", error=error)
 
     def _fail_partner(self, partner, items, message):
         self._log(partner, "error", message, items=items)
         items._flag_billing_error(message)
         partner.message_post(
-            body=_(
+            body=self.env._(
                 "Billing run %(run)s could not bill this client: %(reason)s", run=self.name, reason=message
             ),
             subtype_xmlid="mail.mt_note",

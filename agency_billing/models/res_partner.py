@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
@@ -94,5 +94,7 @@ class ResPartner(models.Model):
             self.env.company, fields.Date.context_today(self), partners=clients, trigger="client"
         )
         if not run.invoice_count and not run.log_ids:
-            raise UserError(_("Nothing is due for %(client)s today.", client=clients[:1].display_name))
+            raise UserError(
+                self.env._("Nothing is due for %(client)s today.", client=clients[:1].display_name)
+            )
         return run._get_result_action()

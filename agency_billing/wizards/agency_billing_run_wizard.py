@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import const
@@ -36,7 +36,9 @@ class AgencyBillingRunWizard(models.TransientModel):
     def _check_date(self):
         today = fields.Date.context_today(self)
         if self.date > today:
-            raise UserError(_("A billing run cannot bill ahead of today: pick today or an earlier date."))
+            raise UserError(
+                self.env._("A billing run cannot bill ahead of today: pick today or an earlier date.")
+            )
 
     def action_preview(self):
         """The dry run: shows what would be invoiced, writes nothing."""
@@ -53,7 +55,7 @@ class AgencyBillingRunWizard(models.TransientModel):
             "res_id": self.id,
             "views": [(False, "form")],
             "target": "new",
-            "name": _("Run Billing Now"),
+            "name": self.env._("Run Billing Now"),
         }
 
     def action_run(self):
