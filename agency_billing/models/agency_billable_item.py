@@ -121,17 +121,6 @@ class AgencyBillableItem(models.Model):
     billing_error = fields.Text(readonly=True, copy=False, help="Why the last billing run could not bill it.")
     billing_error_date = fields.Datetime(readonly=True, copy=False)
 
-    _check_quantity = models.Constraint(
-        "CHECK (quantity > 0)", "The quantity of a billable item must be more than zero."
-    )
-    _check_interval = models.Constraint(
-        "CHECK (recurring_interval IS NULL OR recurring_interval >= 1)",
-        "A recurring item repeats at least every 1 day, week, month or year.",
-    )
-    _check_count = models.Constraint(
-        "CHECK (recurring_count IS NULL OR recurring_count >= 0)",
-        "The number of times cannot be negative (0 means until stopped).",
-    )
     _due_lookup = models.Index("(company_id, state, invoice_action, next_invoice_date)")
 
     # ------------------------------------------------------------------
@@ -197,6 +186,27 @@ class AgencyBillableItem(models.Model):
                 raise ValidationError(
                     self.env._(
                         "“%(item)s” ends before it starts: the end date must be on or after the start date.",
+                        item=item.name,
+                    )
+                )
+
+    @api.constrains("quantity", "recurring_interval", "recurring_count", "invoice_action")
+    def _check_amounts(self):
+        for item in self:
+            if item.quantity <= 0:
+                raise ValidationError(
+                    self.env._("The quantity of “%(item)s” must be more than zero.", item=item.name)
+                )
+            if item.invoice_action == const.ACTION_RECURRING and item.recurring_interval < 1:
+                raise ValidationError(
+                    self.env._(
+                        "“%(item)s” must repeat at least every 1 day, week, month or year.", item=item.name
+                    )
+                )
+            if item.recurring_count < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The number of times of “%(item)s” cannot be negative (0 means until stopped).",
                         item=item.name,
                     )
                 )
