@@ -1,10 +1,11 @@
 """The billing run: invoice actions, grouping, automation, exactly once."""
 
 from datetime import date
+from unittest.mock import patch
 
 from psycopg2.errors import UniqueViolation
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import config, mute_logger
@@ -336,6 +337,31 @@ class TestBillingRun(AgencyBillingCase):
         self.assertEqual(run.state, "done")
         self.assertEqual(run.date, date(2027, 3, 10))
         self.assertEqual(len(self._invoices(self.client_a)), 1)
+
+    def test_scheduled_action_calls_itself_back_when_work_remains(self):
+        """Out of time with clients left: the cron asks to run again at once."""
+        self._create_item()
+        self._create_item(partner_id=self.client_b.id)
+        self.env["ir.config_parameter"].set_param("agency_billing.batch_size", "1")
+        cron = self.env.ref("agency_billing.ir_cron_bill_due_items")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        with (
+            patch("odoo.addons.base.models.ir_cron.MIN_TIME_PER_JOB", 0),
+            patch("odoo.addons.base.models.ir_cron.MIN_RUNS_PER_JOB", 1),
+            self.enter_registry_test_mode(),
+        ):
+            cron.method_direct_trigger()
+        run = self.Run.search([("trigger", "=", "cron"), ("company_id", "=", self.company.id)])
+        self.assertEqual(run.state, "running")
+        self.assertEqual(len(self._invoices()), 1, "one batch of one client")
+        new_triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+        self.assertTrue(new_triggers, "the cron called itself back")
+        self.assertLessEqual(new_triggers[0].call_at, fields.Datetime.now())
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.client_count, 2)
+        self.assertEqual(len(self._invoices()), 2)
 
     # ------------------------------------------------------------------
     # failures

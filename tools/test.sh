@@ -55,12 +55,16 @@ done
 run_id="$$"
 TEST_DB="agency_test_$run_id"
 DEPS_DB="agency_test_deps_$run_id"
-cleanup() { drop_db "$TEST_DB"; drop_db "$DEPS_DB"; }
+# Tests of concurrent runs and crashes need real, committed transactions: they
+# get a database of their own.
+SCRATCH_DB="agency_test_scratch_$run_id"
+cleanup() { drop_db "$TEST_DB"; drop_db "$DEPS_DB"; drop_db "$SCRATCH_DB"; }
 trap cleanup EXIT
 clone_db "$addon_tmpl" "$TEST_DB"
 clone_db "$deps_tmpl" "$DEPS_DB"
+clone_db "$addon_tmpl" "$SCRATCH_DB"
 
-export AGENCY_BILLING_DEPS_DB="$DEPS_DB"
+export AGENCY_BILLING_DEPS_DB="$DEPS_DB" AGENCY_BILLING_SCRATCH_DB="$SCRATCH_DB"
 log "running the test suite on $TEST_DB"
 cd "$ROOT"
 set +e

@@ -98,7 +98,14 @@ class AgencyBillingRun(models.Model):
                     run._finish()
                     Cron._commit_progress()
                     break
-                run._bill_partners(partners)
+                try:
+                    run._bill_partners(partners)
+                except psycopg2.errors.SerializationFailure:
+                    # another worker changed these clients since our snapshot:
+                    # start again from a fresh one; nothing of this batch is kept
+                    self.env.cr.rollback()
+                    self.env.invalidate_all()
+                    continue
                 time_left = Cron._commit_progress(len(partners), remaining=run._count_due_partners())
                 if time_left <= 0:
                     return
@@ -342,7 +349,7 @@ class AgencyBillingRun(models.Model):
                     items = self.env["agency.billable.item"].concat(
                         *(i for inv in plan for i, _p in inv["lines"])
                     )
-                    self._fail_partner(partner, items, self._error_message(error))
+                    self._fail_partner(partner, items, self._error_message(error), error=error)
 
     def _plan_partner_invoices(self, partner, item_periods):
         """Group a client's due periods into invoices: [{key, lines: [(item, period)]}]."""
@@ -469,14 +476,25 @@ class AgencyBillingRun(models.Model):
     # ------------------------------------------------------------------
     # LOG
     # ------------------------------------------------------------------
+    @staticmethod
+    def _is_concurrent_billing(error):
+        return (
+            isinstance(error, psycopg2.errors.UniqueViolation)
+            and "agency_exactly_once" in (error.diag.constraint_name or "")
+        )
+
     def _error_message(self, error):
-        if isinstance(error, psycopg2.errors.UniqueViolation):
+        if self._is_concurrent_billing(error):
             return self.env._("Already invoiced: another billing run billed these items at the same time.")
         if isinstance(error, UserError):
             return error.args[0] if error.args else str(error)
         return self.env._("Unexpected error: %(error)s", error=error)
 
-    def _fail_partner(self, partner, items, message):
+    def _fail_partner(self, partner, items, message, error=None):
+        if self._is_concurrent_billing(error):
+            # not the client's fault: a concurrent run billed it first
+            self._log(partner, "skipped", message, items=items)
+            return
         self._log(partner, "error", message, items=items)
         items._flag_billing_error(message)
         partner.message_post(

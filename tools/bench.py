@@ -1,0 +1,821 @@
+#!/usr/bin/env python3
+"""`make bench`: the billing run against three peers, on the same data.
+
+Run through tools/bench.sh (which prepares .venv, PostgreSQL, the template
+database and OCA contract); it calls this script with --config/--template.
+
+Contenders, each measured in a process of its own (peak RSS is per contender)
+on its own copy of one base database (same clients, products and taxes):
+
+  ours     agency_billing's daily cron job (agency_billing.ir_cron_bill_due_items)
+           run through Odoo's cron machinery (ir.cron.method_direct_trigger, the
+           same _process_job/_run_job path as a cron worker), repeated until the
+           day's run is done: one worker, committed batches of
+           agency_billing.batch_size clients.
+  naive    Odoo, one account.move.create + action_post per client, commit per client.
+  batched  Odoo, account.move.create of 100 invoices per call, then _post of the
+           batch, commit per batch.
+  oca      OCA contract 19.0: its cron job (contract.contract_cron_for_invoice,
+           cron_recurring_create_invoice) through the same cron machinery, then
+           action_post of the drafts it made, 100 per call, commit per batch.
+
+Every client has 10 monthly items / contract lines / invoice lines (10 service
+products with a 15% sale tax), all due on the run date (today).
+
+Measured: wall time (time.perf_counter) of the billing only (not the data
+set-up, not the registry loading); SQL queries counted by Odoo's cursor counter
+for every cursor of the measuring thread (threading.current_thread().query_count,
+which odoo.sql_db increments on every execute); peak RSS of the measuring
+process (resource.getrusage ru_maxrss, registry loading included), with the RSS
+just before the billing started shown too.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS_FILE = os.path.join(ROOT, "bench", "RESULTS.md")
+RESULT_TAG = "BENCH_RESULT "
+LINES = 10
+DB_PREFIX = "agency_bench"
+CONTENDERS = ("ours", "naive", "batched", "oca")
+LABELS = {
+    "ours": "agency_billing cron (1 worker)",
+    "naive": "Odoo: create+post per client",
+    "batched": "Odoo: create/_post per 100",
+    "oca": "OCA contract 19.0 cron + post",
+}
+# targets from DESIGN.md "Performance budget"
+TARGET_PER_MIN = 600
+TARGET_VS_OCA = 3.0
+TARGET_VS_NAIVE = 4.0
+TARGET_QUERIES = 25
+CLIENT_PREFIX = "Bench client "
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------
+# Odoo helpers (only in the worker processes)
+# ----------------------------------------------------------------------------
+def open_registry(config, db):
+    import odoo  # noqa: F401, PLC0415
+    from odoo.modules.registry import Registry  # noqa: PLC0415
+    from odoo.tools import config as odoo_config  # noqa: PLC0415
+
+    odoo_config.parse_config(["-c", config, "-d", db, "--no-http"], setup_logging=True)
+    threading.current_thread().dbname = db
+    return Registry(db)
+
+
+def make_env(cr, context=None):
+    from odoo import SUPERUSER_ID, api  # noqa: PLC0415
+
+    return api.Environment(cr, SUPERUSER_ID, context or {})
+
+
+QUIET = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+}
+
+
+def today(env):
+    from odoo import fields  # noqa: PLC0415
+
+    return fields.Date.context_today(env["res.users"].browse(env.uid))
+
+
+def bench_partners(env, limit=None):
+    return env["res.partner"].search(
+        [("name", "=like", CLIENT_PREFIX + "%"), ("is_company", "=", True)], order="id", limit=limit
+    )
+
+
+def bench_products(env):
+    return env["product.product"].search([("default_code", "=like", "BENCH-%")], order="default_code")
+
+
+def line_vals(product, index, date):
+    """The invoice line every contender bills for product `index` (same values everywhere)."""
+    from odoo import Command  # noqa: PLC0415
+
+    return {
+        "name": f"{product.name} — {date:%d %b %Y}",
+        "product_id": product.id,
+        "product_uom_id": product.uom_id.id,
+        "quantity": 1 + index % 3,
+        "price_unit": product.list_price,
+        "tax_ids": [Command.set(product.taxes_id.ids)],
+    }
+
+
+def check_invoices(env, since_id):
+    """Posted customer invoices made by the measured step, and their shape."""
+    env.cr.execute(
+        """SELECT count(*), count(*) FILTER (WHERE state = 'posted'),
+                  COALESCE(sum(amount_total), 0)
+             FROM account_move WHERE move_type = 'out_invoice' AND id > %s""",
+        [since_id],
+    )
+    total, posted, amount = env.cr.fetchone()
+    env.cr.execute(
+        """SELECT count(*) FROM account_move_line l JOIN account_move m ON m.id = l.move_id
+            WHERE m.move_type = 'out_invoice' AND m.id > %s AND l.display_type = 'product'""",
+        [since_id],
+    )
+    (lines,) = env.cr.fetchone()
+    return {"moves": total, "posted": posted, "product_lines": lines, "amount_total": float(amount)}
+
+
+def max_move_id(env):
+    env.cr.execute("SELECT COALESCE(max(id), 0) FROM account_move")
+    return env.cr.fetchone()[0]
+
+
+def rss_now_mb():
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+# ----------------------------------------------------------------------------
+# Worker: base data
+# ----------------------------------------------------------------------------
+def cmd_prepare_base(args):
+    registry = open_registry(args.config, args.db)
+    with registry.cursor() as cr:
+        env = make_env(cr, QUIET)
+        company = env.ref("base.main_company")
+        if not company.chart_template:
+            log("loading Odoo's generic chart of accounts (generic_coa)")
+            env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
+            env.invalidate_all()
+            company = env.ref("base.main_company")
+        journal = env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
+        tax = company.account_sale_tax_id
+        assert journal and tax, "the chart of accounts made no sales journal or sale tax"
+        company.agency_billing_automation = "post"
+        products = env["product.product"].create(
+            [
+                {
+                    "name": f"Bench service {i + 1}",
+                    "default_code": f"BENCH-{i + 1:02d}",
+                    "type": "service",
+                    "list_price": 10.0 * (i + 1) + 0.5,
+                    "taxes_id": [(6, 0, tax.ids)],
+                    "sale_ok": True,
+                }
+                for i in range(LINES)
+            ]
+        )
+        log(f"creating {args.clients} clients")
+        for start in range(0, args.clients, 1000):
+            env["res.partner"].create(
+                [
+                    {"name": f"{CLIENT_PREFIX}{n:06d}", "is_company": True, "billing_automation": "post"}
+                    for n in range(start + 1, min(start + 1000, args.clients) + 1)
+                ]
+            )
+            cr.commit()
+        env.cr.commit()
+        info = {
+            "company": company.name,
+            "currency": company.currency_id.name,
+            "tax": f"{tax.name} ({tax.amount:g}%)",
+            "products": len(products),
+            "batch_size": env["agency.billing.run"]._get_batch_size(),
+        }
+    print(RESULT_TAG + json.dumps(info), flush=True)
+
+
+# ----------------------------------------------------------------------------
+# Worker: per-contender data (not measured)
+# ----------------------------------------------------------------------------
+def cmd_prepare(args):
+    registry = open_registry(args.config, args.db)
+    with registry.cursor() as cr:
+        env = make_env(cr, QUIET)
+        date = today(env)
+        partners = bench_partners(env, limit=args.clients)
+        products = bench_products(env)
+        assert len(partners) == args.clients and len(products) == LINES
+        if args.contender == "ours":
+            Item = env["agency.billable.item"]
+            for start in range(0, len(partners), 200):
+                Item.create(
+                    [
+                        {
+                            "partner_id": partner.id,
+                            "product_id": product.id,
+                            "name": product.name,
+                            "quantity": 1 + i % 3,
+                            "price_unit": product.list_price,
+                            "invoice_action": "recurring",
+                            "date_start": date,
+                            "recurring_rule_type": "monthly",
+                            "recurring_interval": 1,
+                        }
+                        for partner in partners[start : start + 200]
+                        for i, product in enumerate(products)
+                    ]
+                )
+                cr.commit()
+                env.invalidate_all()
+            # the cron job runs now, whatever its schedule
+            cron = env.ref("agency_billing.ir_cron_bill_due_items")
+            cron.write({"active": True, "nextcall": datetime.datetime.now() - datetime.timedelta(minutes=1)})
+        elif args.contender == "oca":
+            journal = env["account.journal"].search(
+                [("type", "=", "sale"), ("company_id", "=", env.company.id)], limit=1
+            )
+            Contract = env["contract.contract"]
+            for start in range(0, len(partners), 100):
+                Contract.create(
+                    [
+                        {
+                            "name": f"Contract {partner.name}",
+                            "partner_id": partner.id,
+                            "contract_type": "sale",
+                            "journal_id": journal.id,
+                            "line_recurrence": True,
+                            "recurring_rule_type": "monthly",
+                            "recurring_interval": 1,
+                            "date_start": date,
+                            "contract_line_ids": [
+                                (
+                                    0,
+                                    0,
+                                    {
+                                        "product_id": product.id,
+                                        "name": f"{product.name} — #START# to #END#",
+                                        "quantity": 1 + i % 3,
+                                        "uom_id": product.uom_id.id,
+                                        "automatic_price": False,
+                                        "price_unit": product.list_price,
+                                        "recurring_rule_type": "monthly",
+                                        "recurring_interval": 1,
+                                        "recurring_invoicing_type": "pre-paid",
+                                        "date_start": date,
+                                        "recurring_next_date": date,
+                                    },
+                                )
+                                for i, product in enumerate(products)
+                            ],
+                        }
+                        for partner in partners[start : start + 100]
+                    ]
+                )
+                cr.commit()
+                env.invalidate_all()
+            env.cr.execute(
+                "SELECT count(*) FROM contract_contract WHERE recurring_next_date <= %s", [date]
+            )
+            due = env.cr.fetchone()[0]
+            assert due == len(partners), f"{due} contracts due, expected {len(partners)}"
+            cron = env.ref("contract.contract_cron_for_invoice")
+            cron.write({"active": True, "nextcall": datetime.datetime.now() - datetime.timedelta(minutes=1)})
+        # other cron jobs must not run in the measuring process: it runs one job by hand
+        cr.commit()
+    print(RESULT_TAG + json.dumps({"ok": True}), flush=True)
+
+
+# ----------------------------------------------------------------------------
+# Worker: measure one contender
+# ----------------------------------------------------------------------------
+def run_cron_until(env, cron, done):
+    """Run a cron job the way one cron worker does, again and again until done()."""
+    rounds = 0
+    while True:
+        rounds += 1
+        cron.method_direct_trigger()
+        env.cr.commit()
+        env.invalidate_all()
+        if done():
+            return rounds
+        if rounds > 100000:
+            raise RuntimeError("the cron job never finished")
+
+
+def measure_ours(env, args, marks):
+    cron = env.ref("agency_billing.ir_cron_bill_due_items")
+    date = today(env)
+    Run = env["agency.billing.run"]
+
+    def done():
+        run = Run.search([("trigger", "=", "cron"), ("date", "=", date)], limit=1)
+        return bool(run) and run.state != "running"
+
+    # Per-batch marks, to see whether the cost per invoice drifts during the run:
+    # the cron calls ir.cron._commit_progress(len(batch), ...) after each batch.
+    IrCron = env.registry["ir.cron"]
+    original = IrCron._commit_progress
+    batches = marks["batches"] = []
+
+    def commit_progress(self, processed=0, **kwargs):
+        if processed:
+            batches.append((processed, time.perf_counter(), threading.current_thread().query_count))
+        return original(self, processed, **kwargs)
+
+    IrCron._commit_progress = commit_progress
+    if args.ours_mode == "direct":
+        # _cron_bill_due_items in a fresh cursor: outside a cron job,
+        # _commit_progress commits after every batch.
+        with env.registry.cursor() as cr:
+            make_env(cr)["agency.billing.run"]._cron_bill_due_items()
+        rounds = 1
+    else:
+        rounds = run_cron_until(env, cron, done)
+    IrCron._commit_progress = original
+    run = Run.search([("trigger", "=", "cron"), ("date", "=", date)], limit=1)
+    marks["rounds"] = rounds
+    marks["run"] = {
+        "name": run.name,
+        "state": run.state,
+        "invoice_count": run.invoice_count,
+        "skipped": run.skipped_count,
+        "errors": run.error_count,
+    }
+
+
+def measure_naive(env, args, marks):
+    date = today(env)
+    products = bench_products(env)
+    partners = bench_partners(env, limit=args.clients)
+    Move = env["account.move"]
+    for partner in partners:
+        move = Move.create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": date,
+                "invoice_line_ids": [(0, 0, line_vals(p, i, date)) for i, p in enumerate(products)],
+            }
+        )
+        move.action_post()
+        env.cr.commit()
+
+
+def measure_batched(env, args, marks):
+    date = today(env)
+    products = bench_products(env)
+    partners = bench_partners(env, limit=args.clients)
+    Move = env["account.move"]
+    for start in range(0, len(partners), 100):
+        moves = Move.create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": date,
+                    "invoice_line_ids": [(0, 0, line_vals(p, i, date)) for i, p in enumerate(products)],
+                }
+                for partner in partners[start : start + 100]
+            ]
+        )
+        moves._post()
+        env.cr.commit()
+        env.invalidate_all()
+
+
+def measure_oca(env, args, marks):
+    cron = env.ref("contract.contract_cron_for_invoice")
+    since = marks["since_id"]
+    run_cron_until(env, cron, lambda: True)
+    t_created = time.perf_counter()
+    q_created = threading.current_thread().query_count
+    drafts = env["account.move"].search(
+        [("move_type", "=", "out_invoice"), ("state", "=", "draft"), ("id", ">", since)], order="id"
+    )
+    marks["drafts"] = len(drafts)
+    for start in range(0, len(drafts), 100):
+        drafts[start : start + 100].action_post()
+        env.cr.commit()
+        env.invalidate_all()
+    marks["create_seconds"] = t_created - marks["t0"]
+    marks["create_queries"] = q_created - marks["q0"]
+
+
+MEASURES = {"ours": measure_ours, "naive": measure_naive, "batched": measure_batched, "oca": measure_oca}
+
+
+def cmd_measure(args):
+    registry = open_registry(args.config, args.db)
+    thread = threading.current_thread()
+    with registry.cursor() as cr:
+        env = make_env(cr)
+        since = max_move_id(env)
+        cr.commit()
+        rss_before = rss_now_mb()
+        marks = {"since_id": since}
+        profiler = None
+        if args.profile:
+            import cProfile  # noqa: PLC0415
+
+            profiler = cProfile.Profile()
+        thread.query_count = 0
+        marks["q0"] = 0
+        marks["t0"] = t0 = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        MEASURES[args.contender](env, args, marks)
+        if profiler:
+            profiler.disable()
+        seconds = time.perf_counter() - t0
+        queries = thread.query_count
+        env.invalidate_all()
+        check = check_invoices(env, since)
+        cr.commit()
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = {
+        "contender": args.contender,
+        "clients": args.clients,
+        "seconds": seconds,
+        "queries": queries,
+        "invoices": check["posted"],
+        "moves": check["moves"],
+        "product_lines": check["product_lines"],
+        "amount_total": check["amount_total"],
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": peak_rss,
+        **{k: v for k, v in marks.items() if k not in ("t0", "q0", "since_id")},
+    }
+    if profiler:
+        import io  # noqa: PLC0415
+        import pstats  # noqa: PLC0415
+
+        profiler.dump_stats(args.profile)
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.profile_top)
+        with open(args.profile + ".txt", "w", encoding="utf-8") as text:
+            text.write(out.getvalue())
+        result["profile"] = args.profile + ".txt"
+    print(RESULT_TAG + json.dumps(result), flush=True)
+
+
+# ----------------------------------------------------------------------------
+# Orchestrator
+# ----------------------------------------------------------------------------
+class Orchestrator:
+    def __init__(self, args):
+        self.args = args
+        self.pg_user = None
+        with open(args.config, encoding="utf-8") as conf:
+            for line in conf:
+                if line.startswith("db_user"):
+                    self.pg_user = line.split("=", 1)[1].strip()
+
+    def pg(self, *cmd):
+        full = [cmd[0], *(["-U", self.pg_user] if self.pg_user else []), *cmd[1:]]
+        env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
+        subprocess.run(full, check=True, stdout=subprocess.DEVNULL, env=env)
+
+    def list_bench_dbs(self):
+        out = subprocess.run(
+            ["psql", *(["-U", self.pg_user] if self.pg_user else []), "-d", "postgres", "-tAc",
+             f"SELECT datname FROM pg_database WHERE datname LIKE '{DB_PREFIX}%'"],
+            check=True, capture_output=True, text=True,
+        ).stdout.split()
+        return out
+
+    def drop(self, db):
+        self.pg("dropdb", "--if-exists", db)
+        shutil.rmtree(os.path.join(self.args.filestore, db), ignore_errors=True)
+
+    def copy(self, src, dst):
+        self.drop(dst)
+        self.pg("createdb", "-T", src, dst)
+        if os.path.isdir(os.path.join(self.args.filestore, src)):
+            shutil.copytree(os.path.join(self.args.filestore, src), os.path.join(self.args.filestore, dst))
+
+    def worker(self, *cmd, what):
+        full = [sys.executable, os.path.abspath(__file__), *cmd, "--config", self.args.config]
+        proc = subprocess.run(full, capture_output=True, text=True, check=False)
+        results = [ln[len(RESULT_TAG):] for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)]
+        if proc.returncode or not results:
+            logfile = os.path.join(os.path.dirname(self.args.config), "bench-error.log")
+            with open(logfile, "w", encoding="utf-8") as f:
+                f.write(proc.stdout + "\n" + proc.stderr)
+            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+            sys.exit(f"[bench] ERROR: {what} failed (exit {proc.returncode}); full log: {logfile}\n{tail}")
+        return json.loads(results[-1])
+
+    def install_contract(self, db):
+        odoo_bin = os.path.join(os.environ.get("ODOO_DIR", ""), "odoo-bin")
+        log(f"installing OCA contract in {db} (only there)")
+        logfile = os.path.join(os.path.dirname(self.args.config), "bench-contract-install.log")
+        with open(logfile, "w", encoding="utf-8") as out:
+            proc = subprocess.run(
+                [sys.executable, odoo_bin, "-c", self.args.config, "-d", db, "-i", "contract",
+                 "--stop-after-init", "--no-http", "--log-level=warn"],
+                stdout=out, stderr=subprocess.STDOUT, check=False,
+            )
+        with open(logfile, encoding="utf-8") as f:
+            errors = [ln for ln in f if " ERROR " in ln or " CRITICAL " in ln]
+        if proc.returncode or errors:
+            sys.exit(f"[bench] ERROR: installing contract failed, see {logfile}\n{''.join(errors[:5])}")
+
+    def run(self):
+        a = self.args
+        started = datetime.datetime.now()
+        contenders = [c for c in CONTENDERS if c in a.only.split(",")]
+        for db in self.list_bench_dbs():
+            self.drop(db)
+        base = f"{DB_PREFIX}_base"
+        log(f"base database {base}: copy of {a.template}, generic chart, {a.clients} clients, {LINES} products")
+        self.copy(a.template, base)
+        t = time.perf_counter()
+        info = self.worker("prepare-base", "--db", base, "--clients", str(a.clients), what="base data")
+        log(f"base data ready in {time.perf_counter() - t:.0f}s")
+        results = {}
+        for contender in contenders:
+            clients = a.clients if contender == "ours" else a.peer_clients
+            db = f"{DB_PREFIX}_{contender}"
+            self.copy(base, db)
+            if contender == "oca":
+                self.install_contract(db)
+            t = time.perf_counter()
+            self.worker("prepare", contender, "--db", db, "--clients", str(clients), what=f"{contender} data")
+            log(f"{contender}: data for {clients} clients ready in {time.perf_counter() - t:.0f}s; measuring")
+            cmd = ["measure", contender, "--db", db, "--clients", str(clients), "--ours-mode", a.ours_mode]
+            if a.profile and contender == "ours":
+                cmd += ["--profile", os.path.join(os.path.dirname(a.config), "bench-ours.prof")]
+            res = self.worker(*cmd, what=f"measuring {contender}")
+            results[contender] = res
+            log(
+                f"{contender}: {res['invoices']} posted invoices in {res['seconds']:.1f}s "
+                f"({per_min(res):.0f}/min, {per_inv(res, 'queries'):.1f} queries/invoice)"
+            )
+            if not a.keep:
+                self.drop(db)
+        if not a.keep:
+            self.drop(base)
+        report = render(a, info, results, started)
+        print(report)
+        if a.profile and "ours" in results and results["ours"].get("profile"):
+            with open(results["ours"]["profile"], encoding="utf-8") as prof:
+                print("\ncProfile of ours (cumulative; timings inflated by the profiler):\n")
+                print(prof.read())
+        if not a.no_save:
+            os.makedirs(os.path.dirname(RESULTS_FILE), exist_ok=True)
+            new = not os.path.exists(RESULTS_FILE)
+            with open(RESULTS_FILE, "a", encoding="utf-8") as f:
+                if new:
+                    f.write(RESULTS_HEADER)
+                f.write("\n" + report + "\n")
+            log(f"appended to {os.path.relpath(RESULTS_FILE, ROOT)}")
+        return 0 if all_ok(results, contenders) else 1
+
+
+RESULTS_HEADER = """# Benchmark results
+
+Appended by `make bench` (tools/bench.sh, tools/bench.py): one section per run,
+newest last. Each contender bills clients with 10 monthly lines each (10 service
+products, 15% tax) due today, in its own process on its own copy of the same
+base database. See tools/bench.py for exactly what is measured.
+"""
+
+
+def per_min(r):
+    return r["invoices"] / r["seconds"] * 60 if r["seconds"] else 0.0
+
+
+def per_inv(r, key):
+    return r[key] / r["invoices"] if r["invoices"] else float("nan")
+
+
+def all_ok(results, contenders):
+    for c in contenders:
+        r = results.get(c)
+        if not r or r["invoices"] != r["clients"] or r["product_lines"] != r["clients"] * LINES:
+            return False
+    return True
+
+
+def machine():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
+    except OSError:
+        pass
+    ram = "?"
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            kb = int(next(ln.split()[1] for ln in f if ln.startswith("MemTotal")))
+            ram = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration):
+        pass
+    try:
+        pg = subprocess.run(["psql", "-tAc", "SHOW server_version", "-d", "postgres",
+                             *(["-U", os.environ["DB_USER"]] if os.environ.get("DB_USER") else [])],
+                            capture_output=True, text=True, check=False).stdout.strip() or "?"
+    except OSError:
+        pg = "?"
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version(), "pg": pg,
+            "load": load}
+
+
+def git_commit():
+    try:
+        sha = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "agency_billing"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return sha + (" (agency_billing has uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+def oca_version():
+    try:
+        import glob  # noqa: PLC0415
+
+        paths = glob.glob(os.path.join(ROOT, ".venv", "oca", "contract", "odoo_addon_contract-*.dist-info"))
+        return os.path.basename(paths[0]).removesuffix(".dist-info").split("-")[1] if paths else "?"
+    except OSError:
+        return "?"
+
+
+def render(a, info, results, started):
+    m = machine()
+    lines = [
+        f"## {started:%Y-%m-%d %H:%M} — {a.clients:,} clients",
+        "",
+        f"- machine: {m['nproc']} cores (`nproc`), {m['cpu']}, {m['ram']} RAM; "
+        f"Python {m['python']}, PostgreSQL {m['pg']} (local); load average at the end {m['load']}",
+        f"- commit: {git_commit()}; OCA contract {oca_version()}; "
+        f"agency_billing.batch_size = {info.get('batch_size')}",
+        f"- data: {a.clients:,} clients × {LINES} monthly lines due today, {info.get('products')} service "
+        f"products, tax {info.get('tax')}, {info.get('currency')}",
+        f"- ours: {a.clients:,} clients through the real cron job ({a.ours_mode} mode); "
+        + (
+            f"peers: {a.peer_clients:,} clients (a sample, to keep the run short)"
+            if a.peer_clients != a.clients
+            else "peers: the same clients"
+        ),
+        "",
+        "| contender | invoices | seconds | invoices/min | s/invoice | queries/invoice | "
+        "RSS before MB | peak RSS MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for c in CONTENDERS:
+        r = results.get(c)
+        if not r:
+            continue
+        lines.append(
+            f"| {c}: {LABELS[c]} | {r['invoices']:,} | {r['seconds']:.1f} | {per_min(r):.0f} | "
+            f"{r['seconds'] / r['invoices'] if r['invoices'] else float('nan'):.4f} | "
+            f"{per_inv(r, 'queries'):.1f} | {r['rss_before_mb']:.0f} | {r['peak_rss_mb']:.0f} |"
+        )
+    lines.append("")
+    checks = []
+    for c in CONTENDERS:
+        r = results.get(c)
+        if not r:
+            continue
+        shape_ok = r["invoices"] == r["clients"] and r["product_lines"] == r["clients"] * LINES
+        avg = r["amount_total"] / r["moves"] if r["moves"] else 0
+        checks.append(
+            f"{c} {r['invoices']}/{r['clients']} posted, {r['product_lines']} lines, "
+            f"avg total {avg:.2f}{'' if shape_ok else ' **MISMATCH**'}"
+        )
+    lines.append("- check: " + "; ".join(checks))
+    if "oca" in results and "create_seconds" in results["oca"]:
+        o = results["oca"]
+        lines.append(
+            f"- oca split: cron (drafts) {o['create_seconds']:.1f}s, {o['create_queries']:,} queries; "
+            f"posting {o['seconds'] - o['create_seconds']:.1f}s, {o['queries'] - o['create_queries']:,} queries"
+        )
+    if "ours" in results and "rounds" in results["ours"]:
+        o = results["ours"]
+        lines.append(
+            f"- ours: {o['rounds']} cron job executions; run {o['run']['name']} {o['run']['state']}, "
+            f"{o['run']['invoice_count']} invoices, {o['run']['skipped']} skipped, {o['run']['errors']} errors"
+        )
+    ours = results.get("ours")
+    if ours and len(ours.get("batches") or []) >= 2:
+        # cost per invoice of the first and the second half of the batches
+        # (batch clients ~ invoices here; the first half includes the cold start)
+        b = ours["batches"]
+        prev_t, prev_q = 0.0, 0
+        rows = []
+        for processed, t, q in b:
+            rows.append((processed, t - prev_t if prev_t else None, q - prev_q))
+            prev_t, prev_q = t, q
+        rows = [r for r in rows[1:] if r[1] is not None]  # the first batch's start is unknown here
+        if len(rows) >= 2:
+            half = len(rows) // 2
+            parts = []
+            for name, part in (("first half", rows[:half]), ("second half", rows[half:])):
+                n = sum(r[0] for r in part)
+                parts.append(
+                    f"{name} {sum(r[1] for r in part) / n * 1000:.0f} ms and {sum(r[2] for r in part) / n:.1f} "
+                    f"queries per client"
+                )
+            lines.append(f"- ours per batch (batches 2..{len(b)}): " + "; ".join(parts))
+    if ours:
+        lines += ["", "Targets (DESIGN.md, performance budget):", ""]
+
+        def mark(ok):
+            return "PASS" if ok else "FAIL"
+
+        rate = per_min(ours)
+        lines.append(f"- ours >= {TARGET_PER_MIN} posted invoices/min: {rate:.0f} — {mark(rate >= TARGET_PER_MIN)}")
+        for peer, target in (("oca", TARGET_VS_OCA), ("naive", TARGET_VS_NAIVE)):
+            if peer in results and per_min(results[peer]):
+                ratio = rate / per_min(results[peer])
+                lines.append(f"- ours >= {target:g}× {peer}: {ratio:.2f}× — {mark(ratio >= target)}")
+        if "batched" in results and per_min(results["batched"]):
+            lines.append(f"- (info) ours vs batched: {rate / per_min(results['batched']):.2f}×")
+        qpi = per_inv(ours, "queries")
+        lines.append(f"- ours <= {TARGET_QUERIES} queries/invoice: {qpi:.1f} — {mark(qpi <= TARGET_QUERIES)}")
+        lines.append(
+            f"- cost per invoice at {a.clients:,} clients: {ours['seconds'] / max(ours['invoices'], 1) * 1000:.0f} ms, "
+            f"{qpi:.1f} queries (compare with the other client counts in this file for flatness)"
+        )
+    lines.append(f"- total wall time of the bench: {(datetime.datetime.now() - started).total_seconds() / 60:.1f} min")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd")
+    p = sub.add_parser("prepare-base")
+    p.add_argument("--db", required=True)
+    p.add_argument("--clients", type=int, required=True)
+    p.add_argument("--config", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("contender", choices=CONTENDERS)
+    p.add_argument("--db", required=True)
+    p.add_argument("--clients", type=int, required=True)
+    p.add_argument("--config", required=True)
+    p = sub.add_parser("measure")
+    p.add_argument("contender", choices=CONTENDERS)
+    p.add_argument("--db", required=True)
+    p.add_argument("--clients", type=int, required=True)
+    p.add_argument("--config", required=True)
+    p.add_argument("--ours-mode", choices=("cron", "direct"), default="cron")
+    p.add_argument("--profile", default=None)
+    p.add_argument("--profile-top", type=int, default=40)
+    # orchestrator options (no sub-command)
+    parser.add_argument("--config", help="Odoo config (tools/bench.sh writes .state/bench-odoo.conf)")
+    parser.add_argument("--template", help="database to start from (the addon template of tools/test.sh)")
+    parser.add_argument("--filestore", help="Odoo's filestore folder")
+    parser.add_argument("--clients", type=int, default=1000, help="clients billed by ours (default 1000)")
+    parser.add_argument(
+        "--peer-clients",
+        type=int,
+        default=None,
+        help="clients billed by each peer (default: all of them up to 1,000 clients, else a sample of 300)",
+    )
+    parser.add_argument("--only", default=",".join(CONTENDERS), help="comma-separated contenders to run")
+    parser.add_argument(
+        "--ours-mode",
+        choices=("cron", "direct"),
+        default="cron",
+        help="cron: the real cron job through ir.cron (default); direct: _cron_bill_due_items() in a fresh cursor",
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile our run (slower; prints the top functions)")
+    parser.add_argument("--keep", action="store_true", help="keep the agency_bench_* databases")
+    parser.add_argument("--no-save", action="store_true", help="do not append to bench/RESULTS.md")
+    args = parser.parse_args()
+    if args.cmd == "prepare-base":
+        return cmd_prepare_base(args)
+    if args.cmd == "prepare":
+        return cmd_prepare(args)
+    if args.cmd == "measure":
+        return cmd_measure(args)
+    if not (args.config and args.template and args.filestore):
+        parser.error("run it through tools/bench.sh (make bench), which passes --config, --template, --filestore")
+    if args.clients < 1:
+        parser.error("--clients must be at least 1")
+    if args.peer_clients is None:
+        args.peer_clients = args.clients if args.clients <= 1000 else 300
+    args.peer_clients = min(args.peer_clients, args.clients)
+    if args.profile:
+        args.no_save = True
+    return Orchestrator(args).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
