@@ -23,6 +23,7 @@
         "views/agency_billing_run_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
+        "views/agency_billing_portal_templates.xml",
         "views/agency_billing_menus.xml",
     ],
     "demo": [

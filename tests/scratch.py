@@ -54,25 +54,29 @@ def make_agency(registry, clients=3, items_per_client=1, automation="post"):
         company = env["res.company"].create({"name": f"Agency {tag}", "currency_id": env.ref("base.USD").id})
         env.user.company_ids = [Command.link(company.id)]
         env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
-        env = env(context={"allowed_company_ids": [company.id]})
+        company_env = env(context={"allowed_company_ids": [company.id]})
         company.agency_billing_automation = automation
-        partners = env["res.partner"].create(
+        partners = company_env["res.partner"].create(
             [{"name": f"Client {tag} {n}", "is_company": True, "customer_rank": 1} for n in range(clients)]
         )
-        product = env["product.product"].create({"name": f"Hosting {tag}", "type": "service", "list_price": 10.0})
-        env["agency.billable.item"].create([
-            {
-                "name": f"Hosting {n}",
-                "partner_id": partner.id,
-                "company_id": company.id,
-                "product_id": product.id,
-                "price_unit": 10.0,
-                "invoice_action": "recurring",
-                "date_start": date(2027, 1, 1),
-            }
-            for partner in partners
-            for n in range(items_per_client)
-        ])
+        product = env["product.product"].create(
+            {"name": f"Hosting {tag}", "type": "service", "list_price": 10.0}
+        )
+        env["agency.billable.item"].create(
+            [
+                {
+                    "name": f"Hosting {n}",
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "product_id": product.id,
+                    "price_unit": 10.0,
+                    "invoice_action": "recurring",
+                    "date_start": date(2027, 1, 1),
+                }
+                for partner in partners
+                for n in range(items_per_client)
+            ]
+        )
         env.cr.commit()
         return company.id, partners.ids
 

@@ -19,9 +19,18 @@ class TestBillableItem(AgencyBillingCase):
         cases = [
             ({"quantity": 0}, "more than zero"),
             ({"quantity": -2}, "more than zero"),
-            ({"invoice_action": "recurring", "date_start": date(2027, 1, 1), "recurring_interval": 0}, "at least every"),
-            ({"invoice_action": "recurring", "date_start": date(2027, 1, 1), "recurring_count": -1}, "negative"),
-            ({"invoice_action": "recurring", "date_start": date(2027, 2, 1), "date_end": date(2027, 1, 1)}, "ends before it starts"),
+            (
+                {"invoice_action": "recurring", "date_start": date(2027, 1, 1), "recurring_interval": 0},
+                "at least every",
+            ),
+            (
+                {"invoice_action": "recurring", "date_start": date(2027, 1, 1), "recurring_count": -1},
+                "negative",
+            ),
+            (
+                {"invoice_action": "recurring", "date_start": date(2027, 2, 1), "date_end": date(2027, 1, 1)},
+                "ends before it starts",
+            ),
             ({"invoice_action": "on_date"}, "set the date"),
             ({"invoice_action": "recurring"}, "needs a start date"),
         ]
@@ -38,7 +47,11 @@ class TestBillableItem(AgencyBillingCase):
     def test_product_or_project_of_another_company_is_refused(self):
         other = self.setup_other_company(name="Other Agency")["company"]
         product = self.env["product.product"].create({"name": "Theirs", "company_id": other.id})
-        project = self.env["project.project"].with_company(other).create({"name": "Their project", "company_id": other.id})
+        project = (
+            self.env["project.project"]
+            .with_company(other)
+            .create({"name": "Their project", "company_id": other.id})
+        )
         with self.assertRaisesRegex(UserError, "company"):
             self._create_item(product_id=product.id)
         with self.assertRaisesRegex(UserError, "company"):
@@ -57,7 +70,9 @@ class TestBillableItem(AgencyBillingCase):
         self.assertRecordValues(item, [{"quantity": 3.0, "price_unit": 20.0}])
 
     def test_defaults_come_from_the_product(self):
-        item = self.Item.create({"name": "Hosting", "partner_id": self.client_a.id, "product_id": self.product_hosting.id})
+        item = self.Item.create(
+            {"name": "Hosting", "partner_id": self.client_a.id, "product_id": self.product_hosting.id}
+        )
         self.assertEqual(item.price_unit, 50.0)
         self.assertEqual(item.tax_ids, self.tax_sale_a)
         self.assertEqual(item.currency_id, self.company.currency_id)
@@ -135,8 +150,13 @@ class TestBillableItem(AgencyBillingCase):
 
     def test_users_without_billing_rights_see_nothing(self):
         self._create_item()
-        salesman = new_test_user(self.env, login="salesman", groups="base.group_user",
-                                 company_id=self.company.id, company_ids=[Command.set(self.company.ids)])
+        salesman = new_test_user(
+            self.env,
+            login="salesman",
+            groups="base.group_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
         with self.assertRaises(AccessError):
             self.Item.with_user(salesman).search([])
         with self.assertRaises(AccessError):

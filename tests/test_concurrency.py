@@ -23,7 +23,9 @@ def test_two_runs_at_once_never_bill_twice():
         with cursor_env(registry, company_id) as env_a, cursor_env(registry, company_id) as env_b:
             company_a = env_a["res.company"].browse(company_id)
             first = env_a["res.partner"].browse(partner_ids[0])
-            run_a = env_a["agency.billing.run"]._run_now(company_a, RUN_DATE, partners=first, trigger="client")
+            run_a = env_a["agency.billing.run"]._run_now(
+                company_a, RUN_DATE, partners=first, trigger="client"
+            )
             assert run_a.invoice_count == 1  # not committed yet: the client stays locked
 
             company_b = env_b["res.company"].browse(company_id)
@@ -50,7 +52,7 @@ def test_a_run_that_read_stale_data_is_stopped_by_the_database():
     """B reads before A commits, bills after: the unique index refuses the copy."""
     registry = scratch_registry()
     with production_mode():
-        company_id, partner_ids = make_agency(registry, clients=1, automation="draft")
+        company_id, _partner_ids = make_agency(registry, clients=1, automation="draft")
         with cursor_env(registry, company_id) as env_a, cursor_env(registry, company_id) as env_b:
             # B's snapshot starts now, before A bills anything
             items_b = env_b["agency.billable.item"].search([("company_id", "=", company_id)])
@@ -76,7 +78,7 @@ def test_a_run_that_read_stale_data_is_stopped_by_the_database():
 def test_a_run_killed_mid_way_loses_one_batch_and_the_next_run_finishes():
     registry = scratch_registry()
     with production_mode():
-        company_id, partner_ids = make_agency(registry, clients=6)
+        company_id, _partner_ids = make_agency(registry, clients=6)
         with cursor_env(registry) as env:
             env["ir.config_parameter"].set_param("agency_billing.batch_size", "2")
             env.cr.commit()
@@ -98,8 +100,11 @@ def test_a_run_killed_mid_way_loses_one_batch_and_the_next_run_finishes():
                 except SystemExit:
                     pass
             with cursor_env(registry, company_id) as env:
-                billed = {p for (item, _key) in invoice_lines_per_period(env, company_id)
-                          for p in env["agency.billable.item"].browse(item).partner_id.ids}
+                billed = {
+                    p
+                    for (item, _key) in invoice_lines_per_period(env, company_id)
+                    for p in env["agency.billable.item"].browse(item).partner_id.ids
+                }
                 assert len(billed) == 4, "two committed batches of two clients survive"
                 run = env["agency.billing.run"].search([("company_id", "=", company_id)])
                 assert run.state == "running"

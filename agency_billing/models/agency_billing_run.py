@@ -478,9 +478,8 @@ class AgencyBillingRun(models.Model):
     # ------------------------------------------------------------------
     @staticmethod
     def _is_concurrent_billing(error):
-        return (
-            isinstance(error, psycopg2.errors.UniqueViolation)
-            and "agency_exactly_once" in (error.diag.constraint_name or "")
+        return isinstance(error, psycopg2.errors.UniqueViolation) and "agency_exactly_once" in (
+            error.diag.constraint_name or ""
         )
 
     def _error_message(self, error):
