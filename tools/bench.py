@@ -63,16 +63,23 @@ CLIENT_PREFIX = "Bench client "
 
 
 def log(msg):
-    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+    sys.stderr.write(f"[bench] {msg}\n")
+    sys.stderr.flush()
+
+
+def emit(payload):
+    """The worker's answer to the orchestrator: one tagged JSON line on stdout."""
+    sys.stdout.write(RESULT_TAG + json.dumps(payload) + "\n")
+    sys.stdout.flush()
 
 
 # ----------------------------------------------------------------------------
 # Odoo helpers (only in the worker processes)
 # ----------------------------------------------------------------------------
 def open_registry(config, db):
-    import odoo  # noqa: F401, PLC0415
-    from odoo.modules.registry import Registry  # noqa: PLC0415
-    from odoo.tools import config as odoo_config  # noqa: PLC0415
+    import odoo  # noqa: F401
+    from odoo.modules.registry import Registry
+    from odoo.tools import config as odoo_config
 
     odoo_config.parse_config(["-c", config, "-d", db, "--no-http"], setup_logging=True)
     threading.current_thread().dbname = db
@@ -80,7 +87,7 @@ def open_registry(config, db):
 
 
 def make_env(cr, context=None):
-    from odoo import SUPERUSER_ID, api  # noqa: PLC0415
+    from odoo import SUPERUSER_ID, api
 
     return api.Environment(cr, SUPERUSER_ID, context or {})
 
@@ -94,7 +101,7 @@ QUIET = {
 
 
 def today(env):
-    from odoo import fields  # noqa: PLC0415
+    from odoo import fields
 
     return fields.Date.context_today(env["res.users"].browse(env.uid))
 
@@ -111,7 +118,7 @@ def bench_products(env):
 
 def line_vals(product, index, date):
     """The invoice line every contender bills for product `index` (same values everywhere)."""
-    from odoo import Command  # noqa: PLC0415
+    from odoo import Command
 
     return {
         "name": f"{product.name} — {date:%d %b %Y}",
@@ -170,7 +177,9 @@ def cmd_prepare_base(args):
             env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
             env.invalidate_all()
             company = env.ref("base.main_company")
-        journal = env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
+        journal = env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+        )
         tax = company.account_sale_tax_id
         assert journal and tax, "the chart of accounts made no sales journal or sale tax"
         company.agency_billing_automation = "post"
@@ -204,7 +213,7 @@ def cmd_prepare_base(args):
             "products": len(products),
             "batch_size": env["agency.billing.run"]._get_batch_size(),
         }
-    print(RESULT_TAG + json.dumps(info), flush=True)
+    emit(info)
 
 
 # ----------------------------------------------------------------------------
@@ -286,16 +295,14 @@ def cmd_prepare(args):
                 )
                 cr.commit()
                 env.invalidate_all()
-            env.cr.execute(
-                "SELECT count(*) FROM contract_contract WHERE recurring_next_date <= %s", [date]
-            )
+            env.cr.execute("SELECT count(*) FROM contract_contract WHERE recurring_next_date <= %s", [date])
             due = env.cr.fetchone()[0]
             assert due == len(partners), f"{due} contracts due, expected {len(partners)}"
             cron = env.ref("contract.contract_cron_for_invoice")
             cron.write({"active": True, "nextcall": datetime.datetime.now() - datetime.timedelta(minutes=1)})
         # other cron jobs must not run in the measuring process: it runs one job by hand
         cr.commit()
-    print(RESULT_TAG + json.dumps({"ok": True}), flush=True)
+    emit({"ok": True})
 
 
 # ----------------------------------------------------------------------------
@@ -428,7 +435,7 @@ def cmd_measure(args):
         marks = {"since_id": since}
         profiler = None
         if args.profile:
-            import cProfile  # noqa: PLC0415
+            import cProfile
 
             profiler = cProfile.Profile()
         thread.query_count = 0
@@ -459,8 +466,8 @@ def cmd_measure(args):
         **{k: v for k, v in marks.items() if k not in ("t0", "q0", "since_id")},
     }
     if profiler:
-        import io  # noqa: PLC0415
-        import pstats  # noqa: PLC0415
+        import io
+        import pstats
 
         profiler.dump_stats(args.profile)
         out = io.StringIO()
@@ -468,7 +475,7 @@ def cmd_measure(args):
         with open(args.profile + ".txt", "w", encoding="utf-8") as text:
             text.write(out.getvalue())
         result["profile"] = args.profile + ".txt"
-    print(RESULT_TAG + json.dumps(result), flush=True)
+    emit(result)
 
 
 # ----------------------------------------------------------------------------
@@ -490,9 +497,17 @@ class Orchestrator:
 
     def list_bench_dbs(self):
         out = subprocess.run(
-            ["psql", *(["-U", self.pg_user] if self.pg_user else []), "-d", "postgres", "-tAc",
-             f"SELECT datname FROM pg_database WHERE datname LIKE '{DB_PREFIX}%'"],
-            check=True, capture_output=True, text=True,
+            [
+                "psql",
+                *(["-U", self.pg_user] if self.pg_user else []),
+                "-d",
+                "postgres",
+                "-tAc",
+                f"SELECT datname FROM pg_database WHERE datname LIKE '{DB_PREFIX}%'",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.split()
         return out
 
@@ -509,7 +524,7 @@ class Orchestrator:
     def worker(self, *cmd, what):
         full = [sys.executable, os.path.abspath(__file__), *cmd, "--config", self.args.config]
         proc = subprocess.run(full, capture_output=True, text=True, check=False)
-        results = [ln[len(RESULT_TAG):] for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)]
+        results = [ln[len(RESULT_TAG) :] for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)]
         if proc.returncode or not results:
             logfile = os.path.join(os.path.dirname(self.args.config), "bench-error.log")
             with open(logfile, "w", encoding="utf-8") as f:
@@ -524,9 +539,22 @@ class Orchestrator:
         logfile = os.path.join(os.path.dirname(self.args.config), "bench-contract-install.log")
         with open(logfile, "w", encoding="utf-8") as out:
             proc = subprocess.run(
-                [sys.executable, odoo_bin, "-c", self.args.config, "-d", db, "-i", "contract",
-                 "--stop-after-init", "--no-http", "--log-level=warn"],
-                stdout=out, stderr=subprocess.STDOUT, check=False,
+                [
+                    sys.executable,
+                    odoo_bin,
+                    "-c",
+                    self.args.config,
+                    "-d",
+                    db,
+                    "-i",
+                    "contract",
+                    "--stop-after-init",
+                    "--no-http",
+                    "--log-level=warn",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
             )
         with open(logfile, encoding="utf-8") as f:
             errors = [ln for ln in f if " ERROR " in ln or " CRITICAL " in ln]
@@ -540,7 +568,9 @@ class Orchestrator:
         for db in self.list_bench_dbs():
             self.drop(db)
         base = f"{DB_PREFIX}_base"
-        log(f"base database {base}: copy of {a.template}, generic chart, {a.clients} clients, {LINES} products")
+        log(
+            f"base database {base}: copy of {a.template}, generic chart, {a.clients} clients, {LINES} products"
+        )
         self.copy(a.template, base)
         t = time.perf_counter()
         info = self.worker("prepare-base", "--db", base, "--clients", str(a.clients), what="base data")
@@ -569,11 +599,11 @@ class Orchestrator:
         if not a.keep:
             self.drop(base)
         report = render(a, info, results, started)
-        print(report)
+        sys.stdout.write(report + "\n")
         if a.profile and "ours" in results and results["ours"].get("profile"):
             with open(results["ours"]["profile"], encoding="utf-8") as prof:
-                print("\ncProfile of ours (cumulative; timings inflated by the profiler):\n")
-                print(prof.read())
+                sys.stdout.write("\ncProfile of ours (cumulative; timings inflated by the profiler):\n\n")
+                sys.stdout.write(prof.read() + "\n")
         if not a.no_save:
             os.makedirs(os.path.dirname(RESULTS_FILE), exist_ok=True)
             new = not os.path.exists(RESULTS_FILE)
@@ -625,22 +655,46 @@ def machine():
     except (OSError, StopIteration):
         pass
     try:
-        pg = subprocess.run(["psql", "-tAc", "SHOW server_version", "-d", "postgres",
-                             *(["-U", os.environ["DB_USER"]] if os.environ.get("DB_USER") else [])],
-                            capture_output=True, text=True, check=False).stdout.strip() or "?"
+        pg = (
+            subprocess.run(
+                [
+                    "psql",
+                    "-tAc",
+                    "SHOW server_version",
+                    "-d",
+                    "postgres",
+                    *(["-U", os.environ["DB_USER"]] if os.environ.get("DB_USER") else []),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            or "?"
+        )
     except OSError:
         pg = "?"
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version(), "pg": pg,
-            "load": load}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram": ram,
+        "python": platform.python_version(),
+        "pg": pg,
+        "load": load,
+    }
 
 
 def git_commit():
     try:
-        sha = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "agency_billing"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", ROOT, "status", "--porcelain", "--", "agency_billing"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return sha + (" (agency_billing has uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "?"
@@ -648,7 +702,7 @@ def git_commit():
 
 def oca_version():
     try:
-        import glob  # noqa: PLC0415
+        import glob
 
         paths = glob.glob(os.path.join(ROOT, ".venv", "oca", "contract", "odoo_addon_contract-*.dist-info"))
         return os.path.basename(paths[0]).removesuffix(".dist-info").split("-")[1] if paths else "?"
@@ -740,7 +794,9 @@ def render(a, info, results, started):
             return "PASS" if ok else "FAIL"
 
         rate = per_min(ours)
-        lines.append(f"- ours >= {TARGET_PER_MIN} posted invoices/min: {rate:.0f} — {mark(rate >= TARGET_PER_MIN)}")
+        lines.append(
+            f"- ours >= {TARGET_PER_MIN} posted invoices/min: {rate:.0f} — {mark(rate >= TARGET_PER_MIN)}"
+        )
         for peer, target in (("oca", TARGET_VS_OCA), ("naive", TARGET_VS_NAIVE)):
             if peer in results and per_min(results[peer]):
                 ratio = rate / per_min(results[peer])
@@ -753,12 +809,16 @@ def render(a, info, results, started):
             f"- cost per invoice at {a.clients:,} clients: {ours['seconds'] / max(ours['invoices'], 1) * 1000:.0f} ms, "
             f"{qpi:.1f} queries (compare with the other client counts in this file for flatness)"
         )
-    lines.append(f"- total wall time of the bench: {(datetime.datetime.now() - started).total_seconds() / 60:.1f} min")
+    lines.append(
+        f"- total wall time of the bench: {(datetime.datetime.now() - started).total_seconds() / 60:.1f} min"
+    )
     return "\n".join(lines)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="cmd")
     p = sub.add_parser("prepare-base")
     p.add_argument("--db", required=True)
@@ -795,7 +855,9 @@ def main():
         default="cron",
         help="cron: the real cron job through ir.cron (default); direct: _cron_bill_due_items() in a fresh cursor",
     )
-    parser.add_argument("--profile", action="store_true", help="cProfile our run (slower; prints the top functions)")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile our run (slower; prints the top functions)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the agency_bench_* databases")
     parser.add_argument("--no-save", action="store_true", help="do not append to bench/RESULTS.md")
     args = parser.parse_args()
@@ -806,7 +868,9 @@ def main():
     if args.cmd == "measure":
         return cmd_measure(args)
     if not (args.config and args.template and args.filestore):
-        parser.error("run it through tools/bench.sh (make bench), which passes --config, --template, --filestore")
+        parser.error(
+            "run it through tools/bench.sh (make bench), which passes --config, --template, --filestore"
+        )
     if args.clients < 1:
         parser.error("--clients must be at least 1")
     if args.peer_clients is None:
