@@ -22,18 +22,20 @@ class TestBillingQueries(AgencyBillingCase):
         partners = self.env["res.partner"].create(
             [{"name": f"Client {n}", "is_company": True, "customer_rank": 1} for n in range(CLIENTS)]
         )
-        self.Item.create([
-            {
-                "name": f"Service {n}",
-                "partner_id": partner.id,
-                "product_id": self.product_hosting.id,
-                "price_unit": 10.0 + n,
-                "invoice_action": "recurring",
-                "date_start": date(2027, 3, 1),
-            }
-            for partner in partners
-            for n in range(LINES)
-        ])
+        self.Item.create(
+            [
+                {
+                    "name": f"Service {n}",
+                    "partner_id": partner.id,
+                    "product_id": self.product_hosting.id,
+                    "price_unit": 10.0 + n,
+                    "invoice_action": "recurring",
+                    "date_start": date(2027, 3, 1),
+                }
+                for partner in partners
+                for n in range(LINES)
+            ]
+        )
         self.env.flush_all()
         self.env.invalidate_all()
         with self.assertQueryCount(QUERIES_PER_INVOICE * CLIENTS):
