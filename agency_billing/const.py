@@ -52,6 +52,7 @@ RUN_TRIGGERS = [
     ("manual", "Run billing now"),
     ("items", "Invoice selected items"),
     ("client", "Bill this client now"),
+    ("time", "Bill time"),
 ]
 RUN_STATES = [
     ("running", "Running"),
@@ -67,3 +68,21 @@ LOG_LEVELS = [
 # Tunables kept as system parameters (data records, editable without code).
 PARAM_BATCH_SIZE = "agency_billing.batch_size"
 DEFAULT_BATCH_SIZE = 100
+
+# Time billing
+TIME_BILLABLE_CLIENT = "client"
+TIME_BILLABLE_PROJECT = "project"
+TIME_BILLABLE_YES = "billable"
+TIME_BILLABLE_NO = "non_billable"
+TIME_GROUPINGS = [
+    ("project", "One line per project"),
+    ("task", "One line per task"),
+    ("employee", "One line per employee"),
+    ("entry", "One line per timesheet entry"),
+]
+TIME_STATES = [
+    ("to_bill", "To bill"),
+    ("billed", "Billed"),
+    ("non_billable", "Non-billable"),
+    ("written_off", "Written off"),
+]

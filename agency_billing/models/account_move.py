@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class AccountMove(models.Model):
@@ -7,6 +8,39 @@ class AccountMove(models.Model):
     agency_billing_run_id = fields.Many2one(
         "agency.billing.run", string="Billing Run", copy=False, readonly=True, index="btree_not_null"
     )
+
+    agency_credited_time_count = fields.Integer(compute="_compute_agency_credited_time_count")
+
+    def _compute_agency_credited_time_count(self):
+        for move in self:
+            billed = (
+                move.reversed_entry_id.line_ids.agency_timesheet_billing_ids
+                if move.move_type == "out_refund"
+                else []
+            )
+            move.agency_credited_time_count = len([b for b in billed if not b.is_released])
+
+    def action_agency_release_credited_time(self):
+        """On a credit note: the credited invoice's time can be billed again."""
+        for move in self:
+            if move.move_type != "out_refund" or move.state != "posted" or not move.reversed_entry_id:
+                raise UserError(
+                    self.env._("Only a posted credit note releases the time of the invoice it credits.")
+                )
+            billed = move.reversed_entry_id.line_ids.agency_timesheet_billing_ids.filtered(
+                lambda b: not b.is_released
+            )
+            if not billed:
+                raise UserError(self.env._("The credited invoice has no billed time left to release."))
+            billed.sudo().write({"is_released": True})
+            move.message_post(
+                body=self.env._(
+                    "%(count)s timesheet entries of %(invoice)s were released to be billed again.",
+                    count=len(billed),
+                    invoice=move.reversed_entry_id.display_name,
+                )
+            )
+        return True
 
     def _agency_items(self):
         return self.line_ids.agency_item_id

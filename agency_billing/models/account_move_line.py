@@ -19,6 +19,9 @@ class AccountMoveLine(models.Model):
     agency_period_key = fields.Char(copy=False, readonly=True)
     agency_period_start = fields.Date(string="Billed From", copy=False, readonly=True)
     agency_period_end = fields.Date(string="Billed To", copy=False, readonly=True)
+    agency_timesheet_billing_ids = fields.One2many(
+        "agency.timesheet.billing", "move_line_id", string="Billed Time", copy=False, readonly=True
+    )
 
     _agency_exactly_once = models.UniqueIndex(
         "(agency_item_id, agency_period_key) WHERE agency_item_id IS NOT NULL AND parent_state <> 'cancel'",

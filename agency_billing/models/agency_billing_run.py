@@ -6,8 +6,10 @@ import psycopg2.errors
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command, Domain
+from odoo.tools.misc import format_date
 
 from .. import const
+from ..charges import TimeCharge
 from ..exceptions import BillingError
 
 _logger = logging.getLogger(__name__)
@@ -53,12 +55,15 @@ class AgencyBillingRun(models.Model):
     invoice_count = fields.Integer(readonly=True)
     item_count = fields.Integer(string="Items Billed", readonly=True)
     line_count = fields.Integer(string="Lines", readonly=True)
+    timesheet_count = fields.Integer(string="Timesheet Entries Billed", readonly=True)
     client_count = fields.Integer(string="Clients Billed", readonly=True)
     skipped_count = fields.Integer(string="Clients Skipped", readonly=True)
     error_count = fields.Integer(string="Errors", readonly=True)
     log_ids = fields.One2many("agency.billing.run.log", "run_id", readonly=True)
     scope_partner_ids = fields.Many2many("res.partner", string="Only Clients", readonly=True)
     scope_item_ids = fields.Many2many("agency.billable.item", string="Only Items", readonly=True)
+    scope_project_ids = fields.Many2many("project.project", string="Only Projects", readonly=True)
+    is_time_only = fields.Boolean(string="Time Only", readonly=True)
 
     # ------------------------------------------------------------------
     # CRUD
@@ -139,9 +144,13 @@ class AgencyBillingRun(models.Model):
     # PUBLIC API (buttons, wizards, RPC)
     # ------------------------------------------------------------------
     @api.model
-    def _run_now(self, company, date, partners=None, items=None, trigger="manual"):
+    def _run_now(
+        self, company, date, partners=None, items=None, trigger="manual", *, projects=None, time_only=False
+    ):
         """A run in the current transaction, for one company. Returns the run."""
-        vals = {"company_id": company.id, "date": date, "trigger": trigger}
+        vals = {"company_id": company.id, "date": date, "trigger": trigger, "is_time_only": time_only}
+        if projects:
+            vals["scope_project_ids"] = [Command.set(projects.ids)]
         if partners:
             vals["scope_partner_ids"] = [Command.set(partners.ids)]
         if items:
@@ -272,26 +281,37 @@ class AgencyBillingRun(models.Model):
         )
         return [row[0] for row in self.env.cr.fetchall()]
 
-    def _due_partner_domain(self):
-        domain = self._get_item_domain()
-        done = self._get_done_partner_ids()
-        if done:
-            domain &= Domain("partner_id", "not in", done)
+    def _get_time_domain(self):
+        self.ensure_one()
+        domain = self.env["account.analytic.line"]._agency_to_bill_domain(self.date, self.company_id)
+        if self.scope_partner_ids:
+            domain &= Domain("partner_id", "child_of", self.scope_partner_ids.ids)
+        if self.scope_project_ids:
+            domain &= Domain("project_id", "in", self.scope_project_ids.ids)
         return domain
 
-    def _get_due_partners(self, limit=None):
+    def _due_partner_ids(self):
+        """Ids of the clients with something due that this run has not dealt with yet."""
         self.ensure_one()
-        groups = self.env["agency.billable.item"]._read_group(
-            self._due_partner_domain(), groupby=["partner_id"], order="partner_id", limit=limit
-        )
-        return self.env["res.partner"].browse([partner.id for (partner,) in groups])
+        partner_ids = set()
+        if not self.is_time_only:
+            groups = self.env["agency.billable.item"]._read_group(
+                self._get_item_domain(), groupby=["partner_id"]
+            )
+            partner_ids.update(partner.id for (partner,) in groups)
+        if not self.scope_item_ids:
+            groups = self.env["account.analytic.line"]._read_group(
+                self._get_time_domain(), groupby=["partner_id"]
+            )
+            partner_ids.update(partner.commercial_partner_id.id for (partner,) in groups)
+        partner_ids.difference_update(self._get_done_partner_ids())
+        return sorted(partner_ids)
+
+    def _get_due_partners(self, limit=None):
+        return self.env["res.partner"].browse(self._due_partner_ids()[:limit])
 
     def _count_due_partners(self):
-        self.ensure_one()
-        groups = self.env["agency.billable.item"]._read_group(
-            self._due_partner_domain(), groupby=["partner_id"]
-        )
-        return len(groups)
+        return len(self._due_partner_ids())
 
     # ------------------------------------------------------------------
     # BILLING ONE BATCH
@@ -307,8 +327,10 @@ class AgencyBillingRun(models.Model):
         if not locked:
             return
         Item = self.env["agency.billable.item"].with_company(self.company_id)
-        items = Item.search(self._get_item_domain() & Domain("partner_id", "in", locked.ids))
-        if not self.scope_item_ids:
+        items = Item.browse()
+        if not self.is_time_only:
+            items = Item.search(self._get_item_domain() & Domain("partner_id", "in", locked.ids))
+        if not self.scope_item_ids and not self.is_time_only:
             # "next invoice" items ride along on the invoices this run makes
             items |= Item.search(
                 [
@@ -322,13 +344,18 @@ class AgencyBillingRun(models.Model):
         by_partner = defaultdict(dict)
         for item, periods in due.items():
             by_partner[item.partner_id][item] = periods
-        for partner in locked - self.env["res.partner"].concat(*by_partner):
+        time_by_partner = self._get_time_charges(locked) if not self.scope_item_ids else {}
+        billable = self.env["res.partner"].concat(*by_partner, *time_by_partner)
+        for partner in locked - billable:
             self._log(partner, "skipped", self.env._("Nothing due to invoice."))
 
         plans = {}
-        for partner, item_periods in by_partner.items():
+        for partner in billable:
+            item_periods = by_partner.get(partner, {})
             try:
-                plans[partner] = self._plan_partner_invoices(partner, item_periods)
+                plans[partner] = self._plan_partner_invoices(
+                    partner, item_periods, time_by_partner.get(partner, [])
+                )
             except BillingError as error:
                 self._fail_partner(
                     partner, self.env["agency.billable.item"].concat(*item_periods), str(error)
@@ -352,15 +379,21 @@ class AgencyBillingRun(models.Model):
                 except Exception as error:
                     self.env.invalidate_all()
                     items = self.env["agency.billable.item"].concat(
-                        *(i for inv in plan for i, _p in inv["lines"])
+                        *(i for inv in plan for i, _p in inv["lines"] if not isinstance(i, TimeCharge))
                     )
                     self._fail_partner(partner, items, self._error_message(error), error=error)
 
-    def _plan_partner_invoices(self, partner, item_periods):
-        """Group a client's due periods into invoices: [{key, lines: [(item, period)]}]."""
+    def _plan_partner_invoices(self, partner, item_periods, time_charges=()):
+        """Group a client's due periods and time into invoices: [{currency, project, lines}].
+
+        A line is ``(item, period)`` or ``(TimeCharge, None)``.
+        """
         self._check_partner_billable(partner, item_periods)
         group_by_project = partner.with_company(self.company_id).billing_group_by_project
         groups = {}
+        for charge in time_charges:
+            key = (charge.currency, charge.project if group_by_project else None)
+            groups.setdefault(key, []).append((charge, None))
         riders = []
         for item, periods in item_periods.items():
             if item.invoice_action == const.ACTION_NEXT_INVOICE:
@@ -379,6 +412,125 @@ class AgencyBillingRun(models.Model):
             {"currency": currency, "project": project, "lines": lines}
             for (currency, project), lines in groups.items()
         ]
+
+    # ------------------------------------------------------------------
+    # TIME
+    # ------------------------------------------------------------------
+    def _get_time_charges(self, partners):
+        """{client: [TimeCharge]}: the unbilled billable time of locked clients.
+
+        Entries without a rate anywhere are left to bill (never billed at a
+        wrong price) and listed in the run log.
+        """
+        AAL = self.env["account.analytic.line"].with_company(self.company_id)
+        lines = AAL.search(
+            self._get_time_domain() & Domain("partner_id", "child_of", partners.ids), order="date, id"
+        )
+        if not lines:
+            return {}
+        rates = self.env["agency.rate"]._find_rates(lines)
+        groups = {}
+        no_rate = defaultdict(lambda: AAL)
+        for line in lines:
+            client = line.partner_id.commercial_partner_id
+            rate, _level = rates[line]
+            if rate is None:
+                no_rate[client] |= line
+                continue
+            grouping = client.agency_time_grouping or "project"
+            product = line._agency_time_product()
+            key = (
+                client,
+                line.project_id,
+                product,
+                rate,
+                line.task_id if grouping == "task" else None,
+                line.employee_id if grouping == "employee" else None,
+                line.id if grouping == "entry" else None,
+            )
+            groups.setdefault(key, AAL)
+            groups[key] |= line
+        for client, missing in no_rate.items():
+            self._log(
+                client,
+                "skipped",
+                self.env._(
+                    "No rate found for %(count)s timesheet entries (%(hours)s h): set a rate for the "
+                    "project, client or employee, or a service product for time. They were not billed.",
+                    count=len(missing),
+                    hours=round(sum(missing.mapped("unit_amount")), 2),
+                ),
+            )
+        result = defaultdict(list)
+        for (client, project, product, rate, task, employee, _entry), timesheets in groups.items():
+            charge = TimeCharge(
+                timesheets=timesheets,
+                product=product,
+                project=project,
+                currency=self.company_id.currency_id,
+                rate=rate,
+                quantity=round(sum(timesheets.mapped("agency_quantity")), 6),
+            )
+            charge.label = self._get_time_label(client, charge, task, employee)
+            result[client].append(charge)
+        return result
+
+    def _get_time_label(self, client, charge, task=None, employee=None):
+        env = self.with_context(lang=client.lang).env if client.lang else self.env
+        timesheets = charge.timesheets
+        first, last = min(timesheets.mapped("date")), max(timesheets.mapped("date"))
+        if len(timesheets) == 1:
+            subject = " — ".join(
+                filter(None, [charge.project.name, timesheets.task_id.name, timesheets.name])
+            )
+        else:
+            subject = " — ".join(
+                filter(
+                    None,
+                    [charge.project.name, task.name if task else None, employee.name if employee else None],
+                )
+            )
+        period = (
+            format_date(env, first, date_format="d MMM yyyy")
+            if first == last
+            else env._(
+                "%(start)s to %(end)s",
+                start=format_date(env, first, date_format="d MMM yyyy"),
+                end=format_date(env, last, date_format="d MMM yyyy"),
+            )
+        )
+        return env._(
+            "%(subject)s: %(period)s, %(hours)s h × %(rate)s",
+            subject=subject,
+            period=period,
+            hours=f"{charge.quantity:.2f}",
+            rate=f"{charge.rate:.2f}",
+        )
+
+    def _prepare_time_line_vals(self, charge, fiscal_position, lang=None):
+        """The invoice line that bills a group of timesheet lines."""
+        vals = {
+            "name": charge.label,
+            "quantity": charge.quantity,
+            "price_unit": charge.rate,
+            "agency_timesheet_billing_ids": [
+                Command.create(
+                    {"analytic_line_id": line.id, "rate": charge.rate, "quantity": line.agency_quantity}
+                )
+                for line in charge.timesheets
+            ],
+        }
+        taxes = self.env["account.tax"]
+        if charge.product:
+            vals["product_id"] = charge.product.id
+            vals["product_uom_id"] = charge.product.uom_id.id
+            taxes = charge.product.taxes_id._filter_taxes_by_company(self.company_id)
+            if fiscal_position:
+                taxes = fiscal_position.map_tax(taxes)
+        vals["tax_ids"] = [Command.set(taxes.ids)]
+        if charge.project.account_id:
+            vals["analytic_distribution"] = {str(charge.project.account_id.id): 100}
+        return vals
 
     def _check_partner_billable(self, partner, item_periods):
         if not partner.active:
@@ -401,7 +553,7 @@ class AgencyBillingRun(models.Model):
                     )
                 )
 
-    def _prepare_invoice_vals(self, partner, plan):
+    def _prepare_invoice_vals(self, partner, plan, with_accounting=True):
         """The values of one invoice of a client (a plain dict, one create for the batch)."""
         company = self.company_id
         invoice_partner = self.env["res.partner"].browse(partner.address_get(["invoice"])["invoice"])
@@ -411,9 +563,11 @@ class AgencyBillingRun(models.Model):
         lang = partner.lang or self.env.lang
         line_vals = [
             Command.create(
-                item._prepare_invoice_line_vals(period, fiscal_position=fiscal_position, lang=lang)
+                self._prepare_time_line_vals(source, fiscal_position, lang)
+                if isinstance(source, TimeCharge)
+                else source._prepare_invoice_line_vals(period, fiscal_position=fiscal_position, lang=lang)
             )
-            for item, period in plan["lines"]
+            for source, period in plan["lines"]
         ]
         vals = {
             "move_type": "out_invoice",
@@ -426,7 +580,8 @@ class AgencyBillingRun(models.Model):
             "agency_billing_run_id": self.id,
             "invoice_line_ids": line_vals,
         }
-        self._add_accounting_values(vals, partner, plan, fiscal_position)
+        if with_accounting:
+            self._add_accounting_values(vals, partner, plan, fiscal_position)
         return vals
 
     def _add_accounting_values(self, vals, partner, plan, fiscal_position):
@@ -443,15 +598,16 @@ class AgencyBillingRun(models.Model):
         ordinary way. A test compares both ways line by line.
         """
         company = self.company_id
-        if not self._can_prepare_accounting(partner, plan, fiscal_position):
+        if not self._can_prepare_accounting(partner, plan, fiscal_position, vals):
             return
         AccountTax = self.env["account.tax"]
         sign = -1  # customer invoice: income is a credit
         base_lines = []
-        for command, (item, _period) in zip(vals["invoice_line_ids"], plan["lines"], strict=True):
+        for command in vals["invoice_line_ids"]:
             line = command[2]
+            product = self.env["product.product"].browse(line["product_id"])
             taxes = self.env["account.tax"].browse(line["tax_ids"][0][2])
-            account = item.product_id.product_tmpl_id.with_company(company).get_product_accounts(
+            account = product.product_tmpl_id.with_company(company).get_product_accounts(
                 fiscal_pos=fiscal_position
             )["income"]
             # not written on the line: Odoo computes the same account itself,
@@ -464,8 +620,8 @@ class AgencyBillingRun(models.Model):
                     quantity=line["quantity"],
                     discount=0.0,
                     currency_id=company.currency_id,
-                    product_id=item.product_id,
-                    product_uom_id=item.product_id.uom_id,
+                    product_id=product,
+                    product_uom_id=product.uom_id,
                     tax_ids=taxes,
                     partner_id=partner,
                     account_id=account,
@@ -491,7 +647,7 @@ class AgencyBillingRun(models.Model):
         ]
         vals["line_ids"] = line_vals
 
-    def _can_prepare_accounting(self, partner, plan, fiscal_position):
+    def _can_prepare_accounting(self, partner, plan, fiscal_position, vals=None):
         company = self.company_id
         if plan["currency"] != company.currency_id or company.tax_calculation_rounding_method not in (
             "round_per_line",
@@ -501,14 +657,17 @@ class AgencyBillingRun(models.Model):
         payment_term = partner.with_company(company).property_payment_term_id
         if payment_term.early_discount:
             return False
-        for item, _period in plan["lines"]:
-            if not item.product_id:
+        if vals is None:
+            vals = self._prepare_invoice_vals(partner, plan, with_accounting=False)
+        for command in vals["invoice_line_ids"]:
+            line = command[2]
+            product = self.env["product.product"].browse(line.get("product_id"))
+            if not product:
                 return False
-            taxes = fiscal_position.map_tax(item.tax_ids) if fiscal_position else item.tax_ids
-            flat_taxes = taxes.flatten_taxes_hierarchy()
-            if any(tax.tax_exigibility != "on_invoice" or tax.amount_type == "code" for tax in flat_taxes):
+            taxes = self.env["account.tax"].browse(line["tax_ids"][0][2]).flatten_taxes_hierarchy()
+            if any(tax.tax_exigibility != "on_invoice" or tax.amount_type == "code" for tax in taxes):
                 return False
-            accounts = item.product_id.product_tmpl_id.with_company(company).get_product_accounts(
+            accounts = product.product_tmpl_id.with_company(company).get_product_accounts(
                 fiscal_pos=fiscal_position
             )
             if not accounts.get("income"):
@@ -546,6 +705,7 @@ class AgencyBillingRun(models.Model):
         if to_send and not self.env.context.get("agency_billing_dry_run"):
             self._queue_sending(to_send)
         items = moves.line_ids.agency_item_id
+        timesheets = len(moves.line_ids.agency_timesheet_billing_ids)
         items._update_billing_status()
         items._clear_billing_error()
         self._add_counts(
@@ -553,6 +713,7 @@ class AgencyBillingRun(models.Model):
             lines=sum(len(p["lines"]) for plan in plans.values() for p in plan),
             items=len(items),
             clients=len(plans),
+            timesheets=timesheets,
         )
 
     def _queue_sending(self, moves):
@@ -610,9 +771,10 @@ class AgencyBillingRun(models.Model):
         if counter:
             self[counter] += 1
 
-    def _add_counts(self, invoices=0, lines=0, items=0, clients=0):
+    def _add_counts(self, invoices=0, lines=0, items=0, clients=0, timesheets=0):
         self.write(
             {
+                "timesheet_count": self.timesheet_count + timesheets,
                 "invoice_count": self.invoice_count + invoices,
                 "line_count": self.line_count + lines,
                 "item_count": self.item_count + items,

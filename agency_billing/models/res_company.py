@@ -14,3 +14,10 @@ class ResCompany(models.Model):
         help="What the billing run does with the invoices it creates, for clients "
         "that have no setting of their own.",
     )
+
+    agency_time_product_id = fields.Many2one(
+        "product.product",
+        string="Time Billed As",
+        domain="[('type', '=', 'service')]",
+        help="The default service product of invoice lines for billed time.",
+    )

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .. import const
+from .. import const, rounding
 
 
 class ResPartner(models.Model):
@@ -23,6 +23,21 @@ class ResPartner(models.Model):
         string="One Invoice per Project",
         company_dependent=True,
         help="Make a separate invoice for each project; otherwise everything due goes on one invoice.",
+    )
+    agency_time_billable = fields.Boolean(
+        string="Time Is Billable", default=True, help="Default for this client's projects and tasks."
+    )
+    agency_time_grouping = fields.Selection(
+        const.TIME_GROUPINGS, string="Time on Invoices", default="project", required=True
+    )
+    agency_rounding_increment = fields.Integer(
+        string="Round Time To (min)", help="For example 6, 15 or 30. 0: no rounding."
+    )
+    agency_rounding_method = fields.Selection(rounding.METHODS, string="Rounding", default=rounding.UP)
+    agency_rounding_minimum = fields.Integer(string="Minimum per Entry (min)")
+    agency_portal_show_time = fields.Boolean(
+        string="Show Billed Time in the Portal",
+        help="The client sees the timesheet lines behind each invoice.",
     )
     billable_item_ids = fields.One2many("agency.billable.item", "partner_id", string="Billable Items")
     billing_pending_count = fields.Integer(

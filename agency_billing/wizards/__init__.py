@@ -1,1 +1,2 @@
 from . import agency_billing_run_wizard
+from . import agency_billing_time_wizard

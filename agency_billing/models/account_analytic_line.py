@@ -1,0 +1,265 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+
+from .. import const, rounding
+
+# What a billed timesheet line keeps as it was billed.
+LOCKED_FIELDS = (
+    "unit_amount",
+    "date",
+    "project_id",
+    "task_id",
+    "employee_id",
+    "agency_billable",
+    "partner_id",
+)
+
+
+class AccountAnalyticLine(models.Model):
+    _inherit = "account.analytic.line"
+
+    agency_billable = fields.Boolean(
+        string="Billable",
+        compute="_compute_agency_billable",
+        store=True,
+        readonly=False,
+        help="Default from the task, then the project, then the client.",
+    )
+    agency_quantity = fields.Float(
+        string="Billed Hours",
+        compute="_compute_agency_quantity",
+        store=True,
+        help="The duration rounded as the client's (or project's) contract says; the logged time stays as is.",
+    )
+    agency_rate_expected = fields.Float(
+        string="Rate",
+        compute="_compute_agency_expected",
+        store=True,
+        digits="Product Price",
+        help="The hourly rate that applies today to this entry; once billed, see Billed Rate.",
+    )
+    agency_rate_level = fields.Selection(
+        selection=lambda self: self.env["agency.rate"]._fields["level"].selection,
+        string="Rate From",
+        compute="_compute_agency_expected",
+        store=True,
+    )
+    agency_amount_expected = fields.Float(
+        string="Amount to Bill", compute="_compute_agency_expected", store=True, digits="Product Price"
+    )
+    agency_billing_ids = fields.One2many("agency.timesheet.billing", "analytic_line_id", readonly=True)
+    agency_invoice_line_id = fields.Many2one(
+        "account.move.line",
+        string="Billed On",
+        compute="_compute_agency_billing_state",
+        store=True,
+        index="btree_not_null",
+    )
+    agency_rate = fields.Float(
+        string="Billed Rate", compute="_compute_agency_billing_state", store=True, digits="Product Price"
+    )
+    agency_written_off = fields.Boolean(string="Written Off", copy=False)
+    agency_billing_state = fields.Selection(
+        const.TIME_STATES,
+        string="Billing Status",
+        compute="_compute_agency_billing_state",
+        store=True,
+        index=True,
+    )
+
+    # ------------------------------------------------------------------
+    # COMPUTE
+    # ------------------------------------------------------------------
+    @api.depends(
+        "project_id.agency_time_billable",
+        "task_id.agency_time_billable",
+        "partner_id.commercial_partner_id.agency_time_billable",
+    )
+    def _compute_agency_billable(self):
+        for line in self:
+            if not line.project_id:
+                line.agency_billable = False
+                continue
+            task_policy = line.task_id.agency_time_billable or const.TIME_BILLABLE_PROJECT
+            project_policy = line.project_id.agency_time_billable or const.TIME_BILLABLE_CLIENT
+            if task_policy != const.TIME_BILLABLE_PROJECT:
+                line.agency_billable = task_policy == const.TIME_BILLABLE_YES
+            elif project_policy != const.TIME_BILLABLE_CLIENT:
+                line.agency_billable = project_policy == const.TIME_BILLABLE_YES
+            else:
+                client = line.partner_id.commercial_partner_id
+                line.agency_billable = bool(client) and client.agency_time_billable
+
+    @api.depends(
+        "unit_amount",
+        "project_id.agency_rounding_increment",
+        "project_id.agency_rounding_method",
+        "project_id.agency_rounding_minimum",
+        "partner_id.commercial_partner_id.agency_rounding_increment",
+        "partner_id.commercial_partner_id.agency_rounding_method",
+        "partner_id.commercial_partner_id.agency_rounding_minimum",
+    )
+    def _compute_agency_quantity(self):
+        for line in self:
+            rule = line._agency_rounding_rule()
+            line.agency_quantity = (
+                rounding.round_hours(line.unit_amount, *rule) if line.unit_amount > 0 else 0.0
+            )
+
+    @api.depends("date", "employee_id", "task_id", "project_id", "partner_id", "agency_quantity")
+    def _compute_agency_expected(self):
+        rates = self.env["agency.rate"]._find_rates(self.filtered("project_id"))
+        for line in self:
+            rate, level = rates.get(line, (None, False))
+            line.agency_rate_expected = rate or 0.0
+            line.agency_rate_level = level
+            line.agency_amount_expected = (rate or 0.0) * line.agency_quantity
+
+    @api.depends(
+        "agency_billable",
+        "agency_written_off",
+        "agency_billing_ids.parent_state",
+        "agency_billing_ids.is_released",
+    )
+    def _compute_agency_billing_state(self):
+        for line in self:
+            live = line.agency_billing_ids.filtered(
+                lambda b: b.parent_state != "cancel" and not b.is_released
+            )[:1]
+            line.agency_invoice_line_id = live.move_line_id
+            line.agency_rate = live.rate
+            if live:
+                line.agency_billing_state = "billed"
+            elif not line.project_id or not line.agency_billable:
+                line.agency_billing_state = "non_billable"
+            elif line.agency_written_off:
+                line.agency_billing_state = "written_off"
+            else:
+                line.agency_billing_state = "to_bill"
+
+    # ------------------------------------------------------------------
+    # CONSTRAINTS AND LOCK
+    # ------------------------------------------------------------------
+    @api.constrains("unit_amount", "agency_billable")
+    def _check_agency_duration(self):
+        for line in self:
+            if (
+                line.project_id
+                and line.agency_billable
+                and line.unit_amount <= 0
+                and not line.agency_written_off
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "A billable timesheet entry needs a duration above zero (“%(entry)s”). "
+                        "Untick Billable for a correction entry.",
+                        entry=line.name or "/",
+                    )
+                )
+
+    @api.constrains("project_id", "agency_billable")
+    def _check_agency_project_active(self):
+        for line in self:
+            if line.project_id and line.agency_billable and not line.project_id.active:
+                raise ValidationError(
+                    self.env._(
+                        "The project %(project)s is archived: billable time goes on an active project.",
+                        project=line.project_id.display_name,
+                    )
+                )
+
+    def write(self, vals):
+        if any(field in vals for field in LOCKED_FIELDS):
+            billed = self.filtered(lambda line: line.agency_billing_state == "billed")
+            changing = billed.filtered(
+                lambda line: any(
+                    line._fields[f].convert_to_write(line[f], line) != vals[f]
+                    for f in LOCKED_FIELDS
+                    if f in vals
+                )
+            )
+            if changing:
+                invoice = changing[0].agency_invoice_line_id.move_id
+                raise UserError(
+                    self.env._(
+                        "This time has been billed on %(invoice)s: it cannot change until that invoice is "
+                        "cancelled.",
+                        invoice=invoice.display_name,
+                    )
+                )
+        if "agency_written_off" in vals and self.filtered(lambda line: line.agency_billing_state == "billed"):
+            raise UserError(
+                self.env._("Billed time cannot be written off: cancel or credit its invoice first.")
+            )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_billed(self):
+        billed = self.filtered(lambda line: line.agency_billing_state == "billed")
+        if billed:
+            raise UserError(
+                self.env._(
+                    "This time has been billed on %(invoice)s: it cannot be deleted until that invoice is "
+                    "cancelled.",
+                    invoice=billed[0].agency_invoice_line_id.move_id.display_name,
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------------
+    def action_agency_write_off(self):
+        self.filtered(lambda line: line.agency_billing_state == "to_bill").write({"agency_written_off": True})
+
+    def action_agency_restore(self):
+        self.filtered("agency_written_off").write({"agency_written_off": False})
+
+    # ------------------------------------------------------------------
+    # HELPERS
+    # ------------------------------------------------------------------
+    def _agency_rounding_rule(self):
+        """(increment, method, minimum) in minutes: the project's, else the client's."""
+        project = self.project_id
+        if project.agency_rounding_increment or project.agency_rounding_minimum:
+            return (
+                project.agency_rounding_increment,
+                project.agency_rounding_method or rounding.UP,
+                project.agency_rounding_minimum,
+            )
+        client = self.partner_id.commercial_partner_id
+        return (
+            client.agency_rounding_increment,
+            client.agency_rounding_method or rounding.UP,
+            client.agency_rounding_minimum,
+        )
+
+    def _agency_time_product(self):
+        return self.project_id.agency_time_product_id or self.company_id.agency_time_product_id
+
+    @api.model
+    def _agency_to_bill_domain(self, up_to, company):
+        domain = Domain.AND(
+            [
+                Domain("company_id", "=", company.id),
+                Domain("project_id", "!=", False),
+                Domain("agency_billing_state", "=", "to_bill"),
+                Domain("date", "<=", up_to),
+                Domain("partner_id", "!=", False),
+                # time sold through a sales order is invoiced by the order, never here
+                Domain("so_line", "=", False),
+            ]
+        )
+        if "timesheet_invoice_id" in self._fields:
+            domain &= Domain("timesheet_invoice_id", "=", False)
+        return domain
+
+    @api.model
+    def _agency_recompute_expected(self, domain=None):
+        """Rate rules changed: refresh what unbilled time is worth."""
+        lines = self.search(
+            Domain.AND([Domain("agency_billing_state", "=", "to_bill"), Domain(domain or [])])
+        )
+        self.env.add_to_compute(self._fields["agency_rate_expected"], lines)
+        self.env.add_to_compute(self._fields["agency_rate_level"], lines)
+        self.env.add_to_compute(self._fields["agency_amount_expected"], lines)

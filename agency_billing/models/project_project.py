@@ -1,0 +1,30 @@
+from odoo import fields, models
+
+from .. import const, rounding
+
+
+class ProjectProject(models.Model):
+    _inherit = "project.project"
+
+    agency_time_billable = fields.Selection(
+        [
+            (const.TIME_BILLABLE_CLIENT, "As the client's setting"),
+            (const.TIME_BILLABLE_YES, "Billable"),
+            (const.TIME_BILLABLE_NO, "Not billable"),
+        ],
+        string="Time Is Billable",
+        default=const.TIME_BILLABLE_CLIENT,
+        required=True,
+    )
+    agency_time_product_id = fields.Many2one(
+        "product.product",
+        string="Time Billed As",
+        check_company=True,
+        domain="[('type', '=', 'service')]",
+        help="The service product of the invoice lines for this project's time "
+        "(income account, taxes, and the rate when no rate rule applies). "
+        "Empty: the company's default.",
+    )
+    agency_rounding_increment = fields.Integer(string="Round Time To (min)", help="0: the client's rounding.")
+    agency_rounding_method = fields.Selection(rounding.METHODS, string="Rounding", default=rounding.UP)
+    agency_rounding_minimum = fields.Integer(string="Minimum per Entry (min)")
