@@ -21,6 +21,8 @@
         "data/agency_billing_data.xml",
         "views/agency_billable_item_views.xml",
         "views/agency_billing_run_views.xml",
+        "views/agency_rate_views.xml",
+        "views/account_analytic_line_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/agency_billing_portal_templates.xml",

@@ -51,3 +51,50 @@ class TestPortalUpcomingCharges(AgencyBillingHttpCase):
         self.authenticate("acme_portal", "acme_portal")
         counters = self.make_jsonrpc_request("/my/counters", {"counters": ["agency_charge_count"]})
         self.assertEqual(counters["agency_charge_count"], 2)
+
+
+@tagged("post_install", "-at_install")
+@freeze_time("2027-03-10")
+class TestPortalBilledTime(AgencyBillingHttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.agency_time_product_id = cls.product_hour
+        cls.portal_user = cls._create_new_portal_user(login="acme_portal", partner_id=cls.client_a_contact.id)
+        cls.other_portal_user = cls._create_new_portal_user(login="birch_portal", partner_id=cls.client_b.id)
+        project = cls.env["project.project"].create({"name": "Shop relaunch", "partner_id": cls.client_a.id})
+        cls.env["account.analytic.line"].create(
+            {
+                "name": "Checkout page build",
+                "project_id": project.id,
+                "employee_id": cls.employee.id,
+                "unit_amount": 2.5,
+                "date": date(2027, 3, 5),
+            }
+        )
+        cls.client_a.agency_portal_show_time = True
+        cls.invoice = cls.Run._run_now(
+            cls.company, date(2027, 3, 10), trigger="time", time_only=True
+        ).invoice_ids
+        cls.invoice.action_post() if cls.invoice.state == "draft" else None
+
+    def test_client_sees_the_time_behind_its_invoice(self):
+        self.authenticate("acme_portal", "acme_portal")
+        page = self.url_open(f"/my/invoices/{self.invoice.id}").text
+        self.assertIn("See the time billed on this invoice", page)
+        response = self.url_open(f"/my/invoices/{self.invoice.id}/time")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Checkout page build", response.text)
+        self.assertIn("2.50", response.text)
+
+    def test_another_client_cannot_see_it_by_changing_the_id(self):
+        self.authenticate("birch_portal", "birch_portal")
+        response = self.url_open(f"/my/invoices/{self.invoice.id}/time")
+        self.assertNotIn("Checkout page build", response.text)
+        self.assertTrue(response.url.endswith("/my"), "redirected to the portal home")
+
+    def test_hidden_when_the_client_setting_is_off(self):
+        self.client_a.agency_portal_show_time = False
+        self.authenticate("acme_portal", "acme_portal")
+        self.assertNotIn("See the time billed", self.url_open(f"/my/invoices/{self.invoice.id}").text)
+        self.assertEqual(self.url_open(f"/my/invoices/{self.invoice.id}/time").status_code, 404)

@@ -1,4 +1,5 @@
 from odoo import http
+from odoo.exceptions import AccessError, MissingError
 from odoo.fields import Domain
 from odoo.http import request
 
@@ -57,3 +58,23 @@ class AgencyBillingPortal(CustomerPortal):
             }
         )
         return request.render("agency_billing.portal_my_upcoming_charges", values)
+
+    @http.route(["/my/invoices/<int:invoice_id>/time"], type="http", auth="public", website=True)
+    def portal_my_invoice_time(self, invoice_id, access_token=None, **kw):
+        """The timesheet entries an invoice billed, when the client's setting shows them."""
+        try:
+            invoice_sudo = self._document_check_access("account.move", invoice_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if invoice_sudo.state != "posted" or not invoice_sudo._agency_portal_shows_time():
+            return request.not_found()
+        billed = invoice_sudo.line_ids.agency_timesheet_billing_ids.filtered(lambda b: not b.is_released)
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "agency_invoice_time",
+                "invoice": invoice_sudo,
+                "billed": billed.sorted(lambda b: (b.analytic_line_id.date, b.id)),
+            }
+        )
+        return request.render("agency_billing.portal_invoice_time", values)

@@ -19,6 +19,8 @@ LOCKED_FIELDS = (
 class AccountAnalyticLine(models.Model):
     _inherit = "account.analytic.line"
 
+    # the oldest entry of a group is what "age of unbilled time" means
+    date = fields.Date(aggregator="min")
     agency_billable = fields.Boolean(
         string="Billable",
         compute="_compute_agency_billable",

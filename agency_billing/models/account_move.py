@@ -42,6 +42,14 @@ class AccountMove(models.Model):
             )
         return True
 
+    def _agency_portal_shows_time(self):
+        self.ensure_one()
+        return bool(
+            self.move_type == "out_invoice"
+            and self.commercial_partner_id.agency_portal_show_time
+            and self.line_ids.agency_timesheet_billing_ids
+        )
+
     def _agency_items(self):
         return self.line_ids.agency_item_id
 

@@ -8,3 +8,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.agency_billing_automation",
         readonly=False,
     )
+    agency_time_product_id = fields.Many2one(
+        related="company_id.agency_time_product_id",
+        readonly=False,
+    )
