@@ -88,6 +88,18 @@ class TestTimeBilling(AgencyBillingCase):
             [100.0, 120.0],
         )
 
+    def test_unbilled_time_follows_the_product_it_is_billed_as(self):
+        line = self._log_time(2.0)
+        self.assertEqual((line.agency_rate_expected, line.agency_amount_expected), (100.0, 200.0))
+        premium = self._create_product(name="Senior hour", type="service", lst_price=150.0)
+        self.project.agency_time_product_id = premium
+        self.assertEqual((line.agency_rate_expected, line.agency_amount_expected), (150.0, 300.0))
+        premium.lst_price = 160.0
+        self.assertEqual(line.agency_rate_expected, 160.0)
+        self.project.agency_time_product_id = False
+        self.company.agency_time_product_id = False
+        self.assertEqual((line.agency_rate_expected, line.agency_rate_level), (0.0, False))
+
     def test_a_rule_needs_a_subject(self):
         with self.assertRaisesRegex(ValidationError, "pick one"):
             self.Rate.create({"rate": 50.0})

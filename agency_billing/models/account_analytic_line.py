@@ -38,6 +38,7 @@ class AccountAnalyticLine(models.Model):
         string="Rate",
         compute="_compute_agency_expected",
         store=True,
+        aggregator=None,
         digits="Product Price",
         help="The hourly rate that applies today to this entry; once billed, see Billed Rate.",
     )
@@ -59,7 +60,11 @@ class AccountAnalyticLine(models.Model):
         index="btree_not_null",
     )
     agency_rate = fields.Float(
-        string="Billed Rate", compute="_compute_agency_billing_state", store=True, digits="Product Price"
+        string="Billed Rate",
+        compute="_compute_agency_billing_state",
+        store=True,
+        digits="Product Price",
+        aggregator=None,
     )
     agency_written_off = fields.Boolean(string="Written Off", copy=False)
     agency_billing_state = fields.Selection(
@@ -109,7 +114,16 @@ class AccountAnalyticLine(models.Model):
                 rounding.round_hours(line.unit_amount, *rule) if line.unit_amount > 0 else 0.0
             )
 
-    @api.depends("date", "employee_id", "task_id", "project_id", "partner_id", "agency_quantity")
+    @api.depends(
+        "date",
+        "employee_id",
+        "task_id",
+        "project_id",
+        "partner_id",
+        "agency_quantity",
+        "project_id.agency_time_product_id.lst_price",
+        "company_id.agency_time_product_id.lst_price",
+    )
     def _compute_agency_expected(self):
         rates = self.env["agency.rate"]._find_rates(self.filtered("project_id"))
         for line in self:
