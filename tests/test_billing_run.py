@@ -405,6 +405,17 @@ class TestBillingRun(AgencyBillingCase):
         self.assertIn("income account", item.billing_error)
         self.assertEqual(item.state, "pending")
 
+    def test_a_locked_accounting_period_flags_the_items(self):
+        self.company.fiscalyear_lock_date = date(2027, 3, 31)
+        item = self._create_item()
+        other = self._create_item(partner_id=self.client_b.id)
+        run = self._run(date(2027, 3, 10))
+        self.assertEqual(run.invoice_count, 0)
+        self.assertIn("Lock Date", item.billing_error)
+        self.assertEqual((item.state, other.state), ("pending", "pending"))
+        self.assertEqual(run.error_count, 2)
+        self.assertFalse(self._invoices(), "nothing half-written")
+
     def test_other_company_items_are_not_billed(self):
         other = self.setup_other_company(name="Other Agency")["company"]
         self.env["agency.billable.item"].with_company(other).create(
