@@ -271,3 +271,44 @@ master_password() {
     [ -s "$f" ] || head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$f"
     cat "$f"
 }
+
+# --------------------------------------------------------------------------
+# Template databases (make test, make bench): one with only the addon's
+# dependencies, one with the addon installed on top, each keyed on what it
+# was built from, so a copy takes seconds. Sets DEPS_TMPL and ADDON_TMPL.
+# --------------------------------------------------------------------------
+build_template() { # name, source-template-or-empty, modules
+    local name="$1" from="$2" modules="$3" tmp="$1_building"
+    drop_db "$tmp"
+    if [ -n "$from" ]; then clone_db "$from" "$tmp"; fi
+    log "building template database $name (installs $modules; once per change)"
+    if ! odoo_bin -d "$tmp" -i "$modules" --stop-after-init --no-http --log-level=warn \
+        >"$STATE_DIR/$name.log" 2>&1; then
+        drop_db "$tmp"
+        die "installing $modules failed" "see $STATE_DIR/$name.log"
+    fi
+    if grep -E " (ERROR|CRITICAL) " "$STATE_DIR/$name.log" >/dev/null; then
+        grep -E " (ERROR|CRITICAL) " "$STATE_DIR/$name.log" | head -5 >&2
+        drop_db "$tmp"
+        die "installing $modules logged errors" "see $STATE_DIR/$name.log"
+    fi
+    psql -U "$DB_USER" -q -c "ALTER DATABASE \"$tmp\" RENAME TO \"$name\"" ||
+        die "could not rename $tmp"
+    if [ -d "$STATE_DIR/filestore/filestore/$tmp" ]; then
+        mv "$STATE_DIR/filestore/filestore/$tmp" "$STATE_DIR/filestore/filestore/$name"
+    fi
+}
+
+ensure_templates() {
+    local odoo_key deps deps_key addon_key
+    odoo_key="$( { echo "$ODOO_DIR"; cat "$ODOO_DIR/odoo/release.py"; git -C "$ODOO_DIR" rev-parse HEAD 2>/dev/null || true; } | sha1sum | cut -c1-8)"
+    deps="$(addon_depends)"
+    deps_key="$(printf '%s|%s' "$odoo_key" "$deps" | sha1sum | cut -c1-10)"
+    addon_key="$( { echo "$deps_key"; (cd "$ROOT" && find "$ADDON" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 |
+        sort -z | xargs -0 sha1sum); } | sha1sum | cut -c1-10)"
+    DEPS_TMPL="agency_tmpl_deps_$deps_key"
+    ADDON_TMPL="agency_tmpl_addon_$addon_key"
+    export DEPS_TMPL ADDON_TMPL
+    db_exists "$DEPS_TMPL" || build_template "$DEPS_TMPL" "" "$deps"
+    db_exists "$ADDON_TMPL" || build_template "$ADDON_TMPL" "$DEPS_TMPL" "$ADDON"
+}

@@ -12,44 +12,12 @@ command -v wkhtmltopdf >/dev/null || die "wkhtmltopdf is not installed: PDF repo
 "$VENV/bin/python" -c "import websocket" 2>/dev/null ||
     die "the Python package websocket-client is missing from .venv" "run: make setup"
 
-# Template databases: one with only the addon's dependencies, one with the
-# addon installed on top. Each is keyed on what it was built from.
-odoo_key="$( { echo "$ODOO_DIR"; cat "$ODOO_DIR/odoo/release.py"; git -C "$ODOO_DIR" rev-parse HEAD 2>/dev/null || true; } | sha1sum | cut -c1-8)"
-deps="$(addon_depends)"
-deps_key="$(printf '%s|%s' "$odoo_key" "$deps" | sha1sum | cut -c1-10)"
-addon_key="$( { echo "$deps_key"; (cd "$ROOT" && find "$ADDON" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 |
-    sort -z | xargs -0 sha1sum); } | sha1sum | cut -c1-10)"
-deps_tmpl="agency_tmpl_deps_$deps_key"
-addon_tmpl="agency_tmpl_addon_$addon_key"
-
-build_template() { # name, source-template-or-empty, modules
-    local name="$1" from="$2" modules="$3" tmp="$1_building"
-    drop_db "$tmp"
-    if [ -n "$from" ]; then clone_db "$from" "$tmp"; fi
-    log "building template database $name (installs $modules; once per change)"
-    if ! odoo_bin -d "$tmp" -i "$modules" --stop-after-init --no-http --log-level=warn \
-        >"$STATE_DIR/$name.log" 2>&1; then
-        drop_db "$tmp"
-        die "installing $modules failed" "see $STATE_DIR/$name.log"
-    fi
-    if grep -E " (ERROR|CRITICAL) " "$STATE_DIR/$name.log" >/dev/null; then
-        grep -E " (ERROR|CRITICAL) " "$STATE_DIR/$name.log" | head -5 >&2
-        drop_db "$tmp"
-        die "installing $modules logged errors" "see $STATE_DIR/$name.log"
-    fi
-    psql -U "$DB_USER" -q -c "ALTER DATABASE \"$tmp\" RENAME TO \"$name\"" ||
-        die "could not rename $tmp"
-    if [ -d "$STATE_DIR/filestore/filestore/$tmp" ]; then
-        mv "$STATE_DIR/filestore/filestore/$tmp" "$STATE_DIR/filestore/filestore/$name"
-    fi
-}
-
-db_exists "$deps_tmpl" || build_template "$deps_tmpl" "" "$deps"
-db_exists "$addon_tmpl" || build_template "$addon_tmpl" "$deps_tmpl" "$ADDON"
-
-# Old templates of earlier versions of the addon are dropped.
+ensure_templates
+deps_tmpl="$DEPS_TMPL"
+addon_tmpl="$ADDON_TMPL"
+# Templates of earlier versions of the addon are dropped.
 for old in $(psql -U "$DB_USER" -tAc "select datname from pg_database where datname like 'agency\_tmpl\_%'"); do
-    [ "$old" = "$deps_tmpl" ] || [ "$old" = "$addon_tmpl" ] || drop_db "$old"
+    [ "$old" = "$deps_tmpl" ] || [ "$old" = "$addon_tmpl" ] || [ "${old%_building}" != "$old" ] || drop_db "$old"
 done
 
 run_id="$$"
