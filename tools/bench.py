@@ -22,6 +22,21 @@ on its own copy of one base database (same clients, products and taxes):
 Every client has 10 monthly items / contract lines / invoice lines (10 service
 products with a 15% sale tax), all due on the run date (today).
 
+Time billing (case "time", --only time), also in a process and a database copy
+of its own: --time-clients clients (default: --clients), each with one project
+(its client as partner) and 50 billable timesheet lines (account.analytic.line,
+10 employees, 0.25 to 4 h, dated over the 30 days before the run date), billed
+at the company's time product "Consulting hour" (95.00, 15% tax; no agency.rate
+rules), project grouping: one invoice with one line per client. The timesheet
+lines are created through the ORM (create() of 5,000 lines per call, tracking
+off), not measured. Measured: the same cron job as "ours", through the same
+cron machinery (or --ours-mode direct), until the day's run is done; reported
+per billed timesheet line (a row in agency.timesheet.billing, the line's
+agency_billing_state "billed"). The cron only visits companies that have a
+pending billable item (_cron_bill_due_items groups agency.billable.item), so the
+time database also holds one held item ("Don't invoice for now", never due) of
+a separate partner: it makes the cron visit the company and bills nothing.
+
 Measured: wall time (time.perf_counter) of the billing only (not the data
 set-up, not the registry loading); SQL queries counted by Odoo's cursor counter
 for every cursor of the measuring thread (threading.current_thread().query_count,
@@ -60,6 +75,17 @@ TARGET_VS_OCA = 3.0
 TARGET_VS_NAIVE = 4.0
 TARGET_QUERIES = 25
 CLIENT_PREFIX = "Bench client "
+# the time-billing case
+TIME = "time"
+CASES = (*CONTENDERS, TIME)
+TIME_LINES = 50  # timesheet lines per client
+TIME_EMPLOYEES = 10
+TIME_DAYS = 30  # lines dated over the 30 days before the run date
+TIME_HOURS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
+TIME_RATE = 95.0
+TIME_CREATE_BATCH = 5000
+TIME_PRODUCT_CODE = "BENCHTIME-HOUR"  # not BENCH-%: bench_products() must not see it
+LABELS[TIME] = "agency_billing cron, time (1 worker)"
 
 
 def log(msg):
@@ -219,11 +245,101 @@ def cmd_prepare_base(args):
 # ----------------------------------------------------------------------------
 # Worker: per-contender data (not measured)
 # ----------------------------------------------------------------------------
+def prepare_time(env, args):
+    """Clients with one project each and TIME_LINES unbilled billable timesheet lines."""
+    cr = env.cr
+    date = today(env)
+    company = env.company
+    partners = bench_partners(env, limit=args.clients)
+    assert len(partners) == args.clients, f"{len(partners)} clients in the base, expected {args.clients}"
+    tax = company.account_sale_tax_id
+    product = env["product.product"].create(
+        {
+            "name": "Consulting hour",
+            "default_code": TIME_PRODUCT_CODE,
+            "type": "service",
+            "list_price": TIME_RATE,
+            "taxes_id": [(6, 0, tax.ids)],
+            "sale_ok": True,
+        }
+    )
+    company.agency_time_product_id = product
+    employees = env["hr.employee"].create(
+        [{"name": f"Bench consultant {i + 1:02d}", "company_id": company.id} for i in range(TIME_EMPLOYEES)]
+    )
+    # _cron_bill_due_items only visits companies with a pending billable item:
+    # one held item (never due) of a partner that is not a bench client.
+    anchor = env["res.partner"].create({"name": "Bench time anchor", "is_company": True})
+    env["agency.billable.item"].create(
+        {
+            "partner_id": anchor.id,
+            "product_id": product.id,
+            "name": "Held (makes the cron visit the company)",
+            "quantity": 1,
+            "price_unit": TIME_RATE,
+            "invoice_action": "hold",
+        }
+    )
+    cr.commit()
+    Project = env["project.project"]
+    AAL = env["account.analytic.line"]
+    projects_per_call = max(TIME_CREATE_BATCH // TIME_LINES, 1)
+    started = time.perf_counter()
+    made = 0
+    for start in range(0, len(partners), projects_per_call):
+        chunk = partners[start : start + projects_per_call]
+        projects = Project.create(
+            [
+                {"name": f"Website {partner.name}", "partner_id": partner.id, "allow_timesheets": True}
+                for partner in chunk
+            ]
+        )
+        vals = []
+        for c, project in enumerate(projects):
+            n = start + c
+            for i in range(TIME_LINES):
+                vals.append(
+                    {
+                        "name": f"Work {i + 1}",
+                        "project_id": project.id,
+                        "employee_id": employees[(n + i) % TIME_EMPLOYEES].id,
+                        "unit_amount": TIME_HOURS[(n + i) % len(TIME_HOURS)],
+                        "date": date - datetime.timedelta(days=1 + i % TIME_DAYS),
+                    }
+                )
+        AAL.create(vals)
+        cr.commit()
+        env.invalidate_all()
+        made += len(vals)
+        if start // projects_per_call % 10 == 9:
+            log(f"time: {made:,} timesheet lines created ({made / (time.perf_counter() - started):.0f}/s)")
+    cr.execute(
+        """SELECT count(*), COALESCE(sum(agency_quantity), 0), count(DISTINCT partner_id)
+             FROM account_analytic_line
+            WHERE agency_billing_state = 'to_bill' AND agency_rate_expected = %s""",
+        [TIME_RATE],
+    )
+    count, hours, clients = cr.fetchone()
+    expected = args.clients * TIME_LINES
+    assert count == expected and clients == args.clients, (
+        f"{count} timesheet lines to bill at {TIME_RATE} for {clients} clients, expected {expected} "
+        f"for {args.clients} (are they billable, with a partner and a rate?)"
+    )
+    return {"timesheets": count, "hours": float(hours), "create_seconds": time.perf_counter() - started}
+
+
 def cmd_prepare(args):
     registry = open_registry(args.config, args.db)
     with registry.cursor() as cr:
         env = make_env(cr, QUIET)
         date = today(env)
+        if args.contender == TIME:
+            info = prepare_time(env, args)
+            cron = env.ref("agency_billing.ir_cron_bill_due_items")
+            cron.write({"active": True, "nextcall": datetime.datetime.now() - datetime.timedelta(minutes=1)})
+            cr.commit()
+            emit({"ok": True, **info})
+            return
         partners = bench_partners(env, limit=args.clients)
         products = bench_products(env)
         assert len(partners) == args.clients and len(products) == LINES
@@ -421,7 +537,37 @@ def measure_oca(env, args, marks):
     marks["create_queries"] = q_created - marks["q0"]
 
 
-MEASURES = {"ours": measure_ours, "naive": measure_naive, "batched": measure_batched, "oca": measure_oca}
+MEASURES = {
+    "ours": measure_ours,
+    "naive": measure_naive,
+    "batched": measure_batched,
+    "oca": measure_oca,
+    TIME: measure_ours,  # the same cron job; the time database has only time to bill
+}
+
+
+def check_time(env, since_id):
+    """What the time run billed: timesheet lines, and the invoice lines that bill them."""
+    env.cr.execute(
+        """SELECT count(*), count(DISTINCT b.move_line_id), COALESCE(sum(b.quantity), 0)
+             FROM agency_timesheet_billing b JOIN account_move m ON m.id = b.move_id
+            WHERE m.id > %s AND m.state = 'posted'""",
+        [since_id],
+    )
+    rows, move_lines, hours = env.cr.fetchone()
+    env.cr.execute(
+        """SELECT count(*) FILTER (WHERE agency_billing_state = 'billed'),
+                  count(*) FILTER (WHERE agency_billing_state = 'to_bill')
+             FROM account_analytic_line WHERE project_id IS NOT NULL"""
+    )
+    billed, to_bill = env.cr.fetchone()
+    return {
+        "timesheets_billed": rows,
+        "timesheet_invoice_lines": move_lines,
+        "timesheet_hours": float(hours),
+        "timesheets_state_billed": billed,
+        "timesheets_left": to_bill,
+    }
 
 
 def cmd_measure(args):
@@ -450,6 +596,8 @@ def cmd_measure(args):
         queries = thread.query_count
         env.invalidate_all()
         check = check_invoices(env, since)
+        if args.contender == TIME:
+            check.update(check_time(env, since))
         cr.commit()
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
@@ -463,6 +611,7 @@ def cmd_measure(args):
         "amount_total": check["amount_total"],
         "rss_before_mb": rss_before,
         "peak_rss_mb": peak_rss,
+        **{k: v for k, v in check.items() if k.startswith("timesheet")},
         **{k: v for k, v in marks.items() if k not in ("t0", "q0", "since_id")},
     }
     if profiler:
@@ -564,46 +713,68 @@ class Orchestrator:
     def run(self):
         a = self.args
         started = datetime.datetime.now()
-        contenders = [c for c in CONTENDERS if c in a.only.split(",")]
+        only = a.only.split(",")
+        contenders = [c for c in CONTENDERS if c in only]
+        run_time = TIME in only
         for db in self.list_bench_dbs():
             self.drop(db)
         base = f"{DB_PREFIX}_base"
+        base_clients = max(a.clients if contenders else 0, a.time_clients if run_time else 0)
         log(
-            f"base database {base}: copy of {a.template}, generic chart, {a.clients} clients, {LINES} products"
+            f"base database {base}: copy of {a.template}, generic chart, {base_clients} clients, {LINES} products"
         )
         self.copy(a.template, base)
         t = time.perf_counter()
-        info = self.worker("prepare-base", "--db", base, "--clients", str(a.clients), what="base data")
+        info = self.worker("prepare-base", "--db", base, "--clients", str(base_clients), what="base data")
         log(f"base data ready in {time.perf_counter() - t:.0f}s")
         results = {}
-        for contender in contenders:
-            clients = a.clients if contender == "ours" else a.peer_clients
+        cases = [*contenders, *([TIME] if run_time else [])]
+        for contender in cases:
+            clients = {"ours": a.clients, TIME: a.time_clients}.get(contender, a.peer_clients)
             db = f"{DB_PREFIX}_{contender}"
             self.copy(base, db)
             if contender == "oca":
                 self.install_contract(db)
             t = time.perf_counter()
-            self.worker("prepare", contender, "--db", db, "--clients", str(clients), what=f"{contender} data")
+            if contender == TIME:
+                log(
+                    f"time: creating {clients:,} projects and {clients * TIME_LINES:,} timesheet lines (not measured)"
+                )
+            prepared = self.worker(
+                "prepare", contender, "--db", db, "--clients", str(clients), what=f"{contender} data"
+            )
             log(f"{contender}: data for {clients} clients ready in {time.perf_counter() - t:.0f}s; measuring")
             cmd = ["measure", contender, "--db", db, "--clients", str(clients), "--ours-mode", a.ours_mode]
-            if a.profile and contender == "ours":
-                cmd += ["--profile", os.path.join(os.path.dirname(a.config), "bench-ours.prof")]
+            if a.profile and contender in ("ours", TIME):
+                cmd += ["--profile", os.path.join(os.path.dirname(a.config), f"bench-{contender}.prof")]
             res = self.worker(*cmd, what=f"measuring {contender}")
+            res["prepare_seconds"] = time.perf_counter() - t - res["seconds"]
+            res["prepared"] = prepared
             results[contender] = res
-            log(
-                f"{contender}: {res['invoices']} posted invoices in {res['seconds']:.1f}s "
-                f"({per_min(res):.0f}/min, {per_inv(res, 'queries'):.1f} queries/invoice)"
-            )
+            if contender == TIME:
+                log(
+                    f"time: {res['timesheets_billed']:,} timesheet lines billed on {res['invoices']} posted "
+                    f"invoices in {res['seconds']:.1f}s ({per_line(res, 'seconds') * 1000:.2f} ms and "
+                    f"{per_line(res, 'queries'):.2f} queries per line)"
+                )
+            else:
+                log(
+                    f"{contender}: {res['invoices']} posted invoices in {res['seconds']:.1f}s "
+                    f"({per_min(res):.0f}/min, {per_inv(res, 'queries'):.1f} queries/invoice)"
+                )
             if not a.keep:
                 self.drop(db)
         if not a.keep:
             self.drop(base)
         report = render(a, info, results, started)
         sys.stdout.write(report + "\n")
-        if a.profile and "ours" in results and results["ours"].get("profile"):
-            with open(results["ours"]["profile"], encoding="utf-8") as prof:
-                sys.stdout.write("\ncProfile of ours (cumulative; timings inflated by the profiler):\n\n")
-                sys.stdout.write(prof.read() + "\n")
+        for case in ("ours", TIME):
+            if a.profile and case in results and results[case].get("profile"):
+                with open(results[case]["profile"], encoding="utf-8") as prof:
+                    sys.stdout.write(
+                        f"\ncProfile of {case} (cumulative; timings inflated by the profiler):\n\n"
+                    )
+                    sys.stdout.write(prof.read() + "\n")
         if not a.no_save:
             os.makedirs(os.path.dirname(RESULTS_FILE), exist_ok=True)
             new = not os.path.exists(RESULTS_FILE)
@@ -612,7 +783,7 @@ class Orchestrator:
                     f.write(RESULTS_HEADER)
                 f.write("\n" + report + "\n")
             log(f"appended to {os.path.relpath(RESULTS_FILE, ROOT)}")
-        return 0 if all_ok(results, contenders) else 1
+        return 0 if all_ok(results, cases) else 1
 
 
 RESULTS_HEADER = """# Benchmark results
@@ -620,7 +791,9 @@ RESULTS_HEADER = """# Benchmark results
 Appended by `make bench` (tools/bench.sh, tools/bench.py): one section per run,
 newest last. Each contender bills clients with 10 monthly lines each (10 service
 products, 15% tax) due today, in its own process on its own copy of the same
-base database. See tools/bench.py for exactly what is measured.
+base database. The time case bills 50 timesheet lines per client (one project
+each) through the same cron job, also in a process and a database of its own.
+See tools/bench.py for exactly what is measured.
 """
 
 
@@ -632,10 +805,31 @@ def per_inv(r, key):
     return r[key] / r["invoices"] if r["invoices"] else float("nan")
 
 
+def per_line(r, key):
+    """Cost per billed timesheet line (the time case)."""
+    return r[key] / r["timesheets_billed"] if r.get("timesheets_billed") else float("nan")
+
+
+def time_ok(r):
+    expected = r["clients"] * TIME_LINES
+    return (
+        r["invoices"] == r["clients"]
+        and r["product_lines"] == r["clients"]
+        and r["timesheets_billed"] == expected
+        and r["timesheets_state_billed"] == expected
+        and r["timesheets_left"] == 0
+    )
+
+
 def all_ok(results, contenders):
     for c in contenders:
         r = results.get(c)
-        if not r or r["invoices"] != r["clients"] or r["product_lines"] != r["clients"] * LINES:
+        if not r:
+            return False
+        if c == TIME:
+            if not time_ok(r):
+                return False
+        elif r["invoices"] != r["clients"] or r["product_lines"] != r["clients"] * LINES:
             return False
     return True
 
@@ -712,13 +906,103 @@ def oca_version():
 
 def render(a, info, results, started):
     m = machine()
+    invoice_cases = [c for c in CONTENDERS if c in results]
+    if invoice_cases:
+        title = f"{a.clients:,} clients"
+        if TIME in results:
+            title += f"; time billing {a.time_clients:,} clients × {TIME_LINES} timesheet lines"
+    else:
+        title = f"time billing, {a.time_clients:,} clients × {TIME_LINES} timesheet lines"
     lines = [
-        f"## {started:%Y-%m-%d %H:%M} — {a.clients:,} clients",
+        f"## {started:%Y-%m-%d %H:%M} — {title}",
         "",
         f"- machine: {m['nproc']} cores (`nproc`), {m['cpu']}, {m['ram']} RAM; "
         f"Python {m['python']}, PostgreSQL {m['pg']} (local); load average at the end {m['load']}",
         f"- commit: {git_commit()}; OCA contract {oca_version()}; "
         f"agency_billing.batch_size = {info.get('batch_size')}",
+    ]
+    if invoice_cases:
+        lines += render_invoices(a, info, results)
+    if TIME in results:
+        lines += render_time(a, info, results[TIME])
+    lines.append(
+        f"- total wall time of the bench: {(datetime.datetime.now() - started).total_seconds() / 60:.1f} min"
+    )
+    return "\n".join(lines)
+
+
+def batch_halves(batches, unit):
+    """Cost per client of the first and second half of a cron run's batches (batch 1 excluded)."""
+    prev_t, prev_q = 0.0, 0
+    rows = []
+    for processed, t, q in batches:
+        rows.append((processed, t - prev_t if prev_t else None, q - prev_q))
+        prev_t, prev_q = t, q
+    rows = [r for r in rows[1:] if r[1] is not None]  # the first batch's start is unknown here
+    if len(rows) < 2:
+        return None
+    half = len(rows) // 2
+    parts = []
+    for name, part in (("first half", rows[:half]), ("second half", rows[half:])):
+        n = sum(r[0] for r in part) * unit
+        parts.append(
+            f"{name} {sum(r[1] for r in part) / n * 1000:.{0 if unit == 1 else 2}f} ms and "
+            f"{sum(r[2] for r in part) / n:.{1 if unit == 1 else 2}f} queries per "
+            + ("client" if unit == 1 else "timesheet line")
+        )
+    return f"batches 2..{len(batches)}", "; ".join(parts)
+
+
+def render_time(a, info, r):
+    billed = r.get("timesheets_billed", 0)
+    prepared = r.get("prepared", {})
+    lines = [
+        "",
+        f"### Time billing — {a.time_clients:,} clients × {TIME_LINES} timesheet lines",
+        "",
+        f"- data: {a.time_clients:,} clients, one project each, {TIME_LINES} billable timesheet lines per client "
+        f"({TIME_EMPLOYEES} employees, {min(TIME_HOURS):g} to {max(TIME_HOURS):g} h, dated over the "
+        f"{TIME_DAYS} days before today), {prepared.get('hours', 0):,.2f} h in all, rate from the time product "
+        f"({TIME_RATE:.2f}, tax {info.get('tax')}), project grouping: 1 invoice and 1 line per client; "
+        f"created in {prepared.get('create_seconds', 0):.0f} s (ORM, not measured)",
+        f"- measured: the agency_billing cron job ({a.ours_mode} mode), 1 worker, batches of "
+        f"{info.get('batch_size')} clients; the company also has one held item of another partner "
+        "(the cron only visits companies with a pending billable item)",
+        "",
+        "| case | billed timesheet lines | invoices | seconds | ms/billed line | lines/min | queries/billed line | "
+        "RSS before MB | peak RSS MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {TIME}: {LABELS[TIME]} | {billed:,} | {r['invoices']:,} | {r['seconds']:.1f} | "
+        f"{per_line(r, 'seconds') * 1000:.2f} | {billed / r['seconds'] * 60 if r['seconds'] else 0:,.0f} | "
+        f"{per_line(r, 'queries'):.2f} | {r['rss_before_mb']:.0f} | {r['peak_rss_mb']:.0f} |",
+        "",
+    ]
+    expected = r["clients"] * TIME_LINES
+    lines.append(
+        f"- check: {r['invoices']}/{r['clients']} invoices posted, {r['product_lines']} invoice lines, "
+        f"{billed:,}/{expected:,} timesheet lines billed ({r['timesheets_state_billed']:,} in state billed, "
+        f"{r['timesheets_left']:,} left to bill), {r['timesheet_hours']:,.2f} h billed, "
+        f"avg total {r['amount_total'] / r['moves'] if r['moves'] else 0:.2f}"
+        + ("" if time_ok(r) else " **MISMATCH**")
+    )
+    if "run" in r:
+        lines.append(
+            f"- {r['rounds']} cron job executions; run {r['run']['name']} {r['run']['state']}, "
+            f"{r['run']['invoice_count']} invoices, {r['run']['skipped']} skipped, {r['run']['errors']} errors"
+        )
+    halves = batch_halves(r.get("batches") or [], TIME_LINES)
+    if halves:
+        lines.append(f"- per batch ({halves[0]}): {halves[1]}")
+    lines.append(
+        f"- cost per billed timesheet line at {billed:,} lines: {per_line(r, 'seconds') * 1000:.2f} ms, "
+        f"{per_line(r, 'queries'):.2f} queries (compare with the other sizes in this file for flatness: "
+        '`BENCH_CLIENTS=10000 BENCH_ARGS="--only time" make bench` is 10×)'
+    )
+    return lines
+
+
+def render_invoices(a, info, results):
+    lines = [
         f"- data: {a.clients:,} clients × {LINES} monthly lines due today, {info.get('products')} service "
         f"products, tax {info.get('tax')}, {info.get('currency')}",
         f"- ours: {a.clients:,} clients through the real cron job ({a.ours_mode} mode); "
@@ -767,26 +1051,11 @@ def render(a, info, results, started):
             f"{o['run']['invoice_count']} invoices, {o['run']['skipped']} skipped, {o['run']['errors']} errors"
         )
     ours = results.get("ours")
-    if ours and len(ours.get("batches") or []) >= 2:
+    halves = batch_halves(ours.get("batches") or [], 1) if ours else None
+    if halves:
         # cost per invoice of the first and the second half of the batches
         # (batch clients ~ invoices here; the first half includes the cold start)
-        b = ours["batches"]
-        prev_t, prev_q = 0.0, 0
-        rows = []
-        for processed, t, q in b:
-            rows.append((processed, t - prev_t if prev_t else None, q - prev_q))
-            prev_t, prev_q = t, q
-        rows = [r for r in rows[1:] if r[1] is not None]  # the first batch's start is unknown here
-        if len(rows) >= 2:
-            half = len(rows) // 2
-            parts = []
-            for name, part in (("first half", rows[:half]), ("second half", rows[half:])):
-                n = sum(r[0] for r in part)
-                parts.append(
-                    f"{name} {sum(r[1] for r in part) / n * 1000:.0f} ms and {sum(r[2] for r in part) / n:.1f} "
-                    f"queries per client"
-                )
-            lines.append(f"- ours per batch (batches 2..{len(b)}): " + "; ".join(parts))
+        lines.append(f"- ours per batch ({halves[0]}): {halves[1]}")
     if ours:
         lines += ["", "Targets (DESIGN.md, performance budget):", ""]
 
@@ -809,10 +1078,7 @@ def render(a, info, results, started):
             f"- cost per invoice at {a.clients:,} clients: {ours['seconds'] / max(ours['invoices'], 1) * 1000:.0f} ms, "
             f"{qpi:.1f} queries (compare with the other client counts in this file for flatness)"
         )
-    lines.append(
-        f"- total wall time of the bench: {(datetime.datetime.now() - started).total_seconds() / 60:.1f} min"
-    )
-    return "\n".join(lines)
+    return lines
 
 
 def main():
@@ -825,12 +1091,12 @@ def main():
     p.add_argument("--clients", type=int, required=True)
     p.add_argument("--config", required=True)
     p = sub.add_parser("prepare")
-    p.add_argument("contender", choices=CONTENDERS)
+    p.add_argument("contender", choices=CASES)
     p.add_argument("--db", required=True)
     p.add_argument("--clients", type=int, required=True)
     p.add_argument("--config", required=True)
     p = sub.add_parser("measure")
-    p.add_argument("contender", choices=CONTENDERS)
+    p.add_argument("contender", choices=CASES)
     p.add_argument("--db", required=True)
     p.add_argument("--clients", type=int, required=True)
     p.add_argument("--config", required=True)
@@ -848,7 +1114,18 @@ def main():
         default=None,
         help="clients billed by each peer (default: all of them up to 1,000 clients, else a sample of 300)",
     )
-    parser.add_argument("--only", default=",".join(CONTENDERS), help="comma-separated contenders to run")
+    parser.add_argument(
+        "--only",
+        default=",".join(CASES),
+        help=f"comma-separated cases to run, of {', '.join(CASES)} (default: all); "
+        "time is the time-billing case",
+    )
+    parser.add_argument(
+        "--time-clients",
+        type=int,
+        default=None,
+        help=f"clients of the time case, {TIME_LINES} timesheet lines each (default: --clients)",
+    )
     parser.add_argument(
         "--ours-mode",
         choices=("cron", "direct"),
@@ -856,7 +1133,9 @@ def main():
         help="cron: the real cron job through ir.cron (default); direct: _cron_bill_due_items() in a fresh cursor",
     )
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile our run (slower; prints the top functions)"
+        "--profile",
+        action="store_true",
+        help="cProfile the ours and time runs (slower; prints the top functions; implies --no-save)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the agency_bench_* databases")
     parser.add_argument("--no-save", action="store_true", help="do not append to bench/RESULTS.md")
@@ -873,6 +1152,13 @@ def main():
         )
     if args.clients < 1:
         parser.error("--clients must be at least 1")
+    unknown = set(args.only.split(",")) - set(CASES)
+    if unknown:
+        parser.error(f"--only: unknown case(s) {', '.join(sorted(unknown))}; choose from {', '.join(CASES)}")
+    if args.time_clients is None:
+        args.time_clients = args.clients
+    if args.time_clients < 1:
+        parser.error("--time-clients must be at least 1")
     if args.peer_clients is None:
         args.peer_clients = args.clients if args.clients <= 1000 else 300
     args.peer_clients = min(args.peer_clients, args.clients)

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `make bench`: our billing run against three peers (Odoo per-client loop, Odoo
-# batched create/post, OCA contract 19.0's cron) on the same data, in one run.
-# Prints a table and appends it to bench/RESULTS.md.
+# batched create/post, OCA contract 19.0's cron) on the same data, in one run,
+# then the time-billing case (50 timesheet lines per client through the same
+# cron job). Prints the tables and appends them to bench/RESULTS.md.
 #
 #   make bench                         1,000 clients
 #   BENCH_CLIENTS=10000 make bench     10,000 clients (or: bash tools/bench.sh --clients 10000)
 #   BENCH_CLIENTS=50 make bench        a quick smoke run
 #   BENCH_PEER_CLIENTS=300             clients for the three peers (default: auto, see tools/bench.py)
+#   BENCH_TIME_CLIENTS=200             clients of the time case, 50 timesheet lines each (default: BENCH_CLIENTS)
+#   BENCH_ARGS="--only time"           only the time case (BENCH_CLIENTS=10000: 500,000 timesheet lines)
 #   BENCH_ARGS="--only ours --profile" more options of tools/bench.py (--help lists them)
 source "$(dirname "$0")/common.sh"
 setup_all
@@ -83,5 +86,6 @@ cd "$ROOT"
 args=(--config "$BENCH_CONF" --template "$addon_tmpl" --filestore "$STATE_DIR/filestore/filestore")
 [ -z "${BENCH_CLIENTS:-}" ] || args+=(--clients "$BENCH_CLIENTS")
 [ -z "${BENCH_PEER_CLIENTS:-}" ] || args+=(--peer-clients "$BENCH_PEER_CLIENTS")
+[ -z "${BENCH_TIME_CLIENTS:-}" ] || args+=(--time-clients "$BENCH_TIME_CLIENTS")
 # shellcheck disable=SC2086
 exec "$VENV/bin/python" "$ROOT/tools/bench.py" "${args[@]}" ${BENCH_ARGS:-} "$@"
