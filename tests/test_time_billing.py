@@ -163,6 +163,16 @@ class TestTimeBilling(AgencyBillingCase):
         again = self._bill_time(up_to=date(2027, 3, 20))
         self.assertEqual(again.invoice_count, 0, "nothing is billed twice")
 
+    def test_the_daily_schedule_bills_time_alone(self):
+        """A company with unbilled time and no billable item is billed by the cron too."""
+        line = self._log_time(2.0)
+        cron = self.env.ref("agency_billing.ir_cron_bill_due_items")
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        run = self.Run.search([("trigger", "=", "cron"), ("company_id", "=", self.company.id)])
+        self.assertEqual(run.state, "done")
+        self.assertEqual(line.agency_billing_state, "billed")
+
     def test_the_billing_run_bills_time_and_items_together(self):
         self._log_time(2.0)
         self._create_item(name="Hosting", price_unit=50.0)

@@ -32,10 +32,8 @@ lines are created through the ORM (create() of 5,000 lines per call, tracking
 off), not measured. Measured: the same cron job as "ours", through the same
 cron machinery (or --ours-mode direct), until the day's run is done; reported
 per billed timesheet line (a row in agency.timesheet.billing, the line's
-agency_billing_state "billed"). The cron only visits companies that have a
-pending billable item (_cron_bill_due_items groups agency.billable.item), so the
-time database also holds one held item ("Don't invoice for now", never due) of
-a separate partner: it makes the cron visit the company and bills nothing.
+agency_billing_state "billed"). The company has no billable item: the cron
+visits it for its unbilled time alone.
 
 Measured: wall time (time.perf_counter) of the billing only (not the data
 set-up, not the registry loading); SQL queries counted by Odoo's cursor counter
@@ -266,19 +264,6 @@ def prepare_time(env, args):
     company.agency_time_product_id = product
     employees = env["hr.employee"].create(
         [{"name": f"Bench consultant {i + 1:02d}", "company_id": company.id} for i in range(TIME_EMPLOYEES)]
-    )
-    # _cron_bill_due_items only visits companies with a pending billable item:
-    # one held item (never due) of a partner that is not a bench client.
-    anchor = env["res.partner"].create({"name": "Bench time anchor", "is_company": True})
-    env["agency.billable.item"].create(
-        {
-            "partner_id": anchor.id,
-            "product_id": product.id,
-            "name": "Held (makes the cron visit the company)",
-            "quantity": 1,
-            "price_unit": TIME_RATE,
-            "invoice_action": "hold",
-        }
     )
     cr.commit()
     Project = env["project.project"]
@@ -966,8 +951,7 @@ def render_time(a, info, r):
         f"({TIME_RATE:.2f}, tax {info.get('tax')}), project grouping: 1 invoice and 1 line per client; "
         f"created in {prepared.get('create_seconds', 0):.0f} s (ORM, not measured)",
         f"- measured: the agency_billing cron job ({a.ours_mode} mode), 1 worker, batches of "
-        f"{info.get('batch_size')} clients; the company also has one held item of another partner "
-        "(the cron only visits companies with a pending billable item)",
+        f"{info.get('batch_size')} clients (the company has no billable item: time alone)",
         "",
         "| case | billed timesheet lines | invoices | seconds | ms/billed line | lines/min | queries/billed line | "
         "RSS before MB | peak RSS MB |",

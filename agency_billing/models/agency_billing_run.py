@@ -88,10 +88,8 @@ class AgencyBillingRun(models.Model):
         again at once, and the unfinished run record of today is resumed.
         """
         Cron = self.env["ir.cron"]
-        companies = self.env["agency.billable.item"]._read_group(
-            [("state", "=", const.STATE_PENDING)], groupby=["company_id"]
-        )
-        for (company,) in companies:
+        companies = self._get_companies_to_bill()
+        for company in companies:
             run = self._get_cron_run(company)
             if run.state != "running":
                 continue
@@ -119,6 +117,20 @@ class AgencyBillingRun(models.Model):
                     break
                 if time_left <= 0:
                     return
+
+    @api.model
+    def _get_companies_to_bill(self):
+        """Companies with pending items or unbilled billable time."""
+        with_items = self.env["agency.billable.item"]._read_group(
+            [("state", "=", const.STATE_PENDING)], groupby=["company_id"]
+        )
+        with_time = self.env["account.analytic.line"]._read_group(
+            [("agency_billing_state", "=", "to_bill"), ("project_id", "!=", False)], groupby=["company_id"]
+        )
+        companies = self.env["res.company"]
+        for (company,) in with_items + with_time:
+            companies |= company
+        return companies
 
     @api.model
     def _get_cron_run(self, company):
