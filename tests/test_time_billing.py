@@ -248,6 +248,20 @@ class TestTimeBilling(AgencyBillingCase):
     # ------------------------------------------------------------------
     # billable defaults, bad input, sales orders
     # ------------------------------------------------------------------
+    def test_bill_time_action_for_a_client_up_to_a_date(self):
+        early = self._log_time(1.0, day=date(2027, 3, 2))
+        late = self._log_time(1.0, day=date(2027, 3, 15))
+        context = self.client_a_contact.action_agency_bill_time()["context"]
+        wizard = (
+            self.env["agency.billing.time.wizard"].with_context(**context).create({"date": date(2027, 3, 10)})
+        )
+        self.assertEqual(wizard.partner_ids, self.client_a)
+        wizard.action_bill_time()
+        self.assertEqual((early.agency_billing_state, late.agency_billing_state), ("billed", "to_bill"))
+        with self.assertRaisesRegex(UserError, "ahead of today"):
+            wizard.date = date(2027, 4, 1)
+            wizard.action_bill_time()
+
     def test_billable_default_from_task_then_project_then_client(self):
         self.assertTrue(self._log_time(1.0).agency_billable)
         self.client_a.agency_time_billable = False

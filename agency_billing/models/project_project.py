@@ -28,3 +28,11 @@ class ProjectProject(models.Model):
     agency_rounding_increment = fields.Integer(string="Round Time To (min)", help="0: the client's rounding.")
     agency_rounding_method = fields.Selection(rounding.METHODS, string="Rounding", default=rounding.UP)
     agency_rounding_minimum = fields.Integer(string="Minimum per Entry (min)")
+
+    def action_agency_bill_time(self):
+        """ "Bill time": this project's unbilled time up to a date."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "agency_billing.agency_billing_time_wizard_action"
+        )
+        action["context"] = {"default_project_ids": self.ids}
+        return action

@@ -102,6 +102,14 @@ class ResPartner(models.Model):
         }
         return action
 
+    def action_agency_bill_time(self):
+        """ "Bill time": this client's unbilled time up to a date."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "agency_billing.agency_billing_time_wizard_action"
+        )
+        action["context"] = {"default_partner_ids": self.commercial_partner_id.ids}
+        return action
+
     def action_bill_now(self):
         """Bill everything due for this client today ("Bill this client now")."""
         clients = self.commercial_partner_id
