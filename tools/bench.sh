@@ -14,36 +14,10 @@
 source "$(dirname "$0")/common.sh"
 setup_all
 
-# --------------------------------------------------------------------------
-# Template database with the addon installed: the one tools/test.sh builds
-# and caches (same keys), built here when missing.
-# --------------------------------------------------------------------------
-odoo_key="$( { echo "$ODOO_DIR"; cat "$ODOO_DIR/odoo/release.py"; git -C "$ODOO_DIR" rev-parse HEAD 2>/dev/null || true; } | sha1sum | cut -c1-8)"
-deps="$(addon_depends)"
-deps_key="$(printf '%s|%s' "$odoo_key" "$deps" | sha1sum | cut -c1-10)"
-addon_key="$( { echo "$deps_key"; (cd "$ROOT" && find "$ADDON" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 |
-    sort -z | xargs -0 sha1sum); } | sha1sum | cut -c1-10)"
-deps_tmpl="agency_tmpl_deps_$deps_key"
-addon_tmpl="agency_tmpl_addon_$addon_key"
-
-build_template() { # name, source-template-or-empty, modules
-    local name="$1" from="$2" modules="$3" tmp="$1_building"
-    drop_db "$tmp"
-    if [ -n "$from" ]; then clone_db "$from" "$tmp"; fi
-    log "building template database $name (installs $modules; once per change)"
-    if ! odoo_bin -d "$tmp" -i "$modules" --stop-after-init --no-http --log-level=warn \
-        >"$STATE_DIR/$name.log" 2>&1 || grep -qE " (ERROR|CRITICAL) " "$STATE_DIR/$name.log"; then
-        grep -E " (ERROR|CRITICAL) " "$STATE_DIR/$name.log" | head -5 >&2 || true
-        drop_db "$tmp"
-        die "installing $modules failed" "see $STATE_DIR/$name.log"
-    fi
-    psql -U "$DB_USER" -q -c "ALTER DATABASE \"$tmp\" RENAME TO \"$name\"" || die "could not rename $tmp"
-    if [ -d "$STATE_DIR/filestore/filestore/$tmp" ]; then
-        mv "$STATE_DIR/filestore/filestore/$tmp" "$STATE_DIR/filestore/filestore/$name"
-    fi
-}
-db_exists "$deps_tmpl" || build_template "$deps_tmpl" "" "$deps"
-db_exists "$addon_tmpl" || build_template "$addon_tmpl" "$deps_tmpl" "$ADDON"
+# The template database with the addon installed: the one tools/test.sh
+# builds and caches (common.sh), built here when missing.
+ensure_templates
+addon_tmpl="$ADDON_TMPL"
 
 # --------------------------------------------------------------------------
 # OCA contract 19.0 from PyPI, --no-deps (never Odoo itself), and the OCA
