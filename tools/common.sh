@@ -9,11 +9,10 @@ ADDON=agency_billing
 STATE_DIR="${AGENCY_STATE_DIR:-$ROOT/.state}"
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/agency_billing"
 VENV="$ROOT/.venv"
-PYTHON_BIN="${PYTHON:-python3.11}"
 ODOO_GIT_URL="https://github.com/odoo/odoo.git"
 ODOO_BRANCH="19.0"
 # Odoo modules the addon needs; read from the manifest so the two never drift.
-APT_PACKAGES=(postgresql postgresql-contrib libpq-dev libldap2-dev libsasl2-dev
+APT_PACKAGES=(postgresql postgresql-contrib libpq-dev libldap2-dev libsasl2-dev python3-venv python3-dev
     wkhtmltopdf chromium fonts-dejavu-core fonts-noto-core fonts-liberation2 git)
 
 log() { printf '\033[1m[agency_billing]\033[0m %s\n' "$*" >&2; }
@@ -105,18 +104,31 @@ clone_odoo() {
 # --------------------------------------------------------------------------
 # Python virtualenv
 # --------------------------------------------------------------------------
+find_python() {
+    local candidate
+    for candidate in ${PYTHON:-} python3.11 python3.12 python3.13 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
 ensure_venv() {
     local stamp="$VENV/.agency_billing-stamp" want
-    command -v "$PYTHON_BIN" >/dev/null 2>&1 ||
-        die "$PYTHON_BIN not found: Odoo 19 needs Python 3.11 or newer" \
-            "install it (apt-get install python3.11 python3.11-venv python3.11-dev) or set PYTHON=/path/to/python3"
-    want="$( { cat "$ODOO_DIR/requirements.txt" "$ROOT/requirements-dev.txt"; echo "$ODOO_DIR"; "$PYTHON_BIN" --version; } | sha1sum | cut -c1-16)"
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
-        return 0
+    if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ]; then
+        want="$( { cat "$ODOO_DIR/requirements.txt" "$ROOT/requirements-dev.txt"; echo "$ODOO_DIR"; "$VENV/bin/python" --version; } | sha1sum | cut -c1-16)"
+        [ "$(cat "$stamp")" = "$want" ] && return 0
     fi
+    PYTHON_BIN="$(find_python)" ||
+        die "no Python 3.10+ found: Odoo 19 needs Python 3.11 or newer" \
+            "install it (apt-get install python3.11 python3.11-venv python3.11-dev) or set PYTHON=/path/to/python3"
     log "building the Python virtualenv in .venv (first time: a few minutes)"
     [ -x "$VENV/bin/python" ] || "$PYTHON_BIN" -m venv "$VENV" ||
         die "could not create $VENV" "install the venv module: apt-get install python3-venv"
+    want="$( { cat "$ODOO_DIR/requirements.txt" "$ROOT/requirements-dev.txt"; echo "$ODOO_DIR"; "$VENV/bin/python" --version; } | sha1sum | cut -c1-16)"
     {
         "$VENV/bin/pip" install -q --upgrade pip wheel "setuptools<81" &&
             "$VENV/bin/pip" install -q -r "$ODOO_DIR/requirements.txt" -r "$ROOT/requirements-dev.txt"
