@@ -5,7 +5,3 @@ from odoo.exceptions import UserError
 
 class BillingError(UserError):
     """A client or an item cannot be billed now; the reason is shown to the user."""
-
-
-class ClientLockedError(BillingError):
-    """Another billing run holds the client's lock."""

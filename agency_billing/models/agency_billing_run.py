@@ -93,14 +93,11 @@ class AgencyBillingRun(models.Model):
             run = self._get_cron_run(company)
             if run.state != "running":
                 continue
-            remaining = run._count_due_partners()
-            Cron._commit_progress(remaining=remaining)
-            while True:
-                partners = run._get_due_partners(limit=run._get_batch_size())
-                if not partners:
-                    run._finish()
-                    Cron._commit_progress()
-                    break
+            batch_size = run._get_batch_size()
+            due = run._due_partner_ids()
+            Cron._commit_progress(remaining=len(due))
+            while due:
+                partners = self.env["res.partner"].browse(due[:batch_size])
                 try:
                     run._bill_partners(partners)
                 except psycopg2.errors.SerializationFailure:
@@ -108,15 +105,18 @@ class AgencyBillingRun(models.Model):
                     # start again from a fresh one; nothing of this batch is kept
                     self.env.cr.rollback()
                     self.env.invalidate_all()
+                    due = run._due_partner_ids()
                     continue
-                remaining = run._count_due_partners()
-                if not remaining:
+                # one look at what is left serves as the progress and the next batch
+                due = run._due_partner_ids()
+                if not due:
                     run._finish()
-                time_left = Cron._commit_progress(len(partners), remaining=remaining)
-                if not remaining:
-                    break
-                if time_left <= 0:
+                time_left = Cron._commit_progress(len(partners), remaining=len(due))
+                if due and time_left <= 0:
                     return
+            if run.state == "running":
+                run._finish()
+                Cron._commit_progress()
 
     @api.model
     def _get_companies_to_bill(self):
@@ -322,9 +322,6 @@ class AgencyBillingRun(models.Model):
     def _get_due_partners(self, limit=None):
         return self.env["res.partner"].browse(self._due_partner_ids()[:limit])
 
-    def _count_due_partners(self):
-        return len(self._due_partner_ids())
-
     # ------------------------------------------------------------------
     # BILLING ONE BATCH
     # ------------------------------------------------------------------
@@ -358,6 +355,7 @@ class AgencyBillingRun(models.Model):
             by_partner[item.partner_id][item] = periods
         time_by_partner = self._get_time_charges(locked) if not self.scope_item_ids else {}
         billable = self.env["res.partner"].concat(*by_partner, *time_by_partner)
+        journal = self._get_sale_journal()
         for partner in locked - billable:
             self._log(partner, "skipped", self.env._("Nothing due to invoice."))
 
@@ -366,7 +364,7 @@ class AgencyBillingRun(models.Model):
             item_periods = by_partner.get(partner, {})
             try:
                 plans[partner] = self._plan_partner_invoices(
-                    partner, item_periods, time_by_partner.get(partner, [])
+                    partner, item_periods, time_by_partner.get(partner, []), journal=journal
                 )
             except BillingError as error:
                 self._fail_partner(
@@ -395,12 +393,12 @@ class AgencyBillingRun(models.Model):
                     )
                     self._fail_partner(partner, items, self._error_message(error), error=error)
 
-    def _plan_partner_invoices(self, partner, item_periods, time_charges=()):
+    def _plan_partner_invoices(self, partner, item_periods, time_charges=(), journal=None):
         """Group a client's due periods and time into invoices: [{currency, project, lines}].
 
         A line is ``(item, period)`` or ``(TimeCharge, None)``.
         """
-        self._check_partner_billable(partner, item_periods)
+        self._check_partner_billable(partner, item_periods, journal or self._get_sale_journal())
         group_by_project = partner.with_company(self.company_id).billing_group_by_project
         groups = {}
         for charge in time_charges:
@@ -544,13 +542,16 @@ class AgencyBillingRun(models.Model):
             vals["analytic_distribution"] = {str(charge.project.account_id.id): 100}
         return vals
 
-    def _check_partner_billable(self, partner, item_periods):
+    def _get_sale_journal(self):
+        """The company's sales journal, looked up once per batch (empty when there is none)."""
+        Journal = self.env["account.journal"]
+        return Journal.search(
+            [*Journal._check_company_domain(self.company_id), ("type", "=", "sale")], limit=1
+        )
+
+    def _check_partner_billable(self, partner, item_periods, journal):
         if not partner.active:
             raise BillingError(self.env._("The client %(client)s is archived.", client=partner.display_name))
-        journal = self.env["account.journal"].search(
-            [*self.env["account.journal"]._check_company_domain(self.company_id), ("type", "=", "sale")],
-            limit=1,
-        )
         if not journal:
             raise BillingError(
                 self.env._("The company %(company)s has no sales journal.", company=self.company_id.name)
