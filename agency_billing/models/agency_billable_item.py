@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
@@ -452,6 +454,7 @@ class AgencyBillableItem(models.Model):
         """Recompute the state and next date from the billed periods."""
         billed = self._get_billed_keys()
         today = fields.Date.context_today(self)
+        to_write = defaultdict(list)  # {(field, value) pairs: [item ids]}: one write per change
         for item in self:
             keys = billed.get(item.id, set())
             next_date = False
@@ -473,13 +476,15 @@ class AgencyBillableItem(models.Model):
                 state = const.STATE_DONE
             elif not finished and state == const.STATE_DONE:
                 state = const.STATE_PENDING
-            vals = {}
+            vals = []
             if item.next_invoice_date != next_date:
-                vals["next_invoice_date"] = next_date
+                vals.append(("next_invoice_date", next_date))
             if item.state != state:
-                vals["state"] = state
+                vals.append(("state", state))
             if vals:
-                item.with_context(agency_billing_status_update=True).write(vals)
+                to_write[tuple(vals)].append(item.id)
+        for vals, ids in to_write.items():
+            self.browse(ids).with_context(agency_billing_status_update=True).write(dict(vals))
 
     def _flag_billing_error(self, message):
         self.write({"billing_error": message, "billing_error_date": fields.Datetime.now()})

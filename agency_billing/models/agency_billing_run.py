@@ -566,8 +566,12 @@ class AgencyBillingRun(models.Model):
                     )
                 )
 
-    def _prepare_invoice_vals(self, partner, plan, with_accounting=True):
-        """The values of one invoice of a client (a plain dict, one create for the batch)."""
+    def _prepare_invoice_vals(self, partner, plan, with_accounting=True, batch=None):
+        """The values of one invoice of a client (a plain dict, one create for the batch).
+
+        ``batch`` is what the invoices of one batch share (see
+        ``_prepare_batch_context``); without it, it is looked up for this invoice.
+        """
         company = self.company_id
         invoice_partner = self.env["res.partner"].browse(partner.address_get(["invoice"])["invoice"])
         fiscal_position = (
@@ -594,25 +598,55 @@ class AgencyBillingRun(models.Model):
             "invoice_line_ids": line_vals,
         }
         if with_accounting:
-            self._add_accounting_values(vals, partner, plan, fiscal_position)
+            self._add_accounting_values(vals, partner, plan, fiscal_position, batch=batch)
         return vals
 
-    def _add_accounting_values(self, vals, partner, plan, fiscal_position):
+    def _prepare_batch_context(self):
+        """What every invoice of a batch shares, looked up once per batch.
+
+        ``income_accounts``: the income account per (product, fiscal position);
+        ``analytic_models``: whether the company has any analytic distribution
+        model, without which Odoo's per-line lookup of one always finds nothing.
+        """
+        Model = self.env["account.analytic.distribution.model"]
+        return {
+            "income_accounts": {},
+            "analytic_models": bool(
+                Model.search_count([("company_id", "in", [self.company_id.id, False])], limit=1)
+            ),
+        }
+
+    def _get_income_account(self, product, fiscal_position, batch=None):
+        key = (product.id, fiscal_position.id)
+        cache = batch["income_accounts"] if batch is not None else {}
+        if key not in cache:
+            cache[key] = (
+                product.product_tmpl_id.with_company(self.company_id)
+                .get_product_accounts(fiscal_pos=fiscal_position)
+                .get("income")
+            )
+        return cache[key]
+
+    def _add_accounting_values(self, vals, partner, plan, fiscal_position, batch=None):
         """Hand Odoo's tax engine all the lines of the invoice at once.
 
         Odoo's `account.move.create` recomputes the taxes line by line through
         the ORM (one write per invoice line), which is most of the time a run
         takes. For invoices in the company's currency, with plain taxes, no
-        early-payment discount and no cash rounding, the run asks the same tax
-        engine (`account.tax`) for the base amounts, tags and tax lines of the
-        whole invoice in one go, and creates the invoice with them: Odoo then
-        keeps them as given (as for an imported invoice) and only adds the
-        receivable line and checks the balance. Anything else goes the
-        ordinary way. A test compares both ways line by line.
+        early-payment discount, no cash rounding and no analytic distribution
+        model, the run asks the same tax engine (`account.tax`) for the base
+        amounts, tags and tax lines of the whole invoice in one go and puts
+        them in ``line_ids``; `_create_invoices` then creates the invoice with
+        them as they are (as Odoo does for an imported invoice) and adds the
+        receivable lines. Anything else goes the ordinary way. A test compares
+        both ways journal item by journal item.
         """
         company = self.company_id
-        if not self._can_prepare_accounting(partner, plan, fiscal_position, vals):
+        if batch is None:
+            batch = self._prepare_batch_context()
+        if not self._can_prepare_accounting(partner, plan, fiscal_position, vals, batch=batch):
             return
+
         AccountTax = self.env["account.tax"]
         sign = -1  # customer invoice: income is a credit
         base_lines = []
@@ -620,9 +654,10 @@ class AgencyBillingRun(models.Model):
             line = command[2]
             product = self.env["product.product"].browse(line["product_id"])
             taxes = self.env["account.tax"].browse(line["tax_ids"][0][2])
-            account = product.product_tmpl_id.with_company(company).get_product_accounts(
-                fiscal_pos=fiscal_position
-            )["income"]
+            account = self._get_income_account(product, fiscal_position, batch)
+            # no analytic distribution model (see _can_prepare_accounting):
+            # Odoo's per-line lookup would find nothing
+            line.setdefault("analytic_distribution", False)
             # not written on the line: Odoo computes the same account itself,
             # and giving it would trigger the per-line analytic inverse
             line["display_type"] = "product"
@@ -660,7 +695,7 @@ class AgencyBillingRun(models.Model):
         ]
         vals["line_ids"] = line_vals
 
-    def _can_prepare_accounting(self, partner, plan, fiscal_position, vals=None):
+    def _can_prepare_accounting(self, partner, plan, fiscal_position, vals=None, batch=None):
         company = self.company_id
         if plan["currency"] != company.currency_id or company.tax_calculation_rounding_method not in (
             "round_per_line",
@@ -668,7 +703,14 @@ class AgencyBillingRun(models.Model):
         ):
             return False
         payment_term = partner.with_company(company).property_payment_term_id
-        if payment_term.early_discount:
+        # an analytic distribution from a model (or from sale_project's
+        # "project_id" context) reaches the lines, and the tax lines, through
+        # Odoo's own per-line lookup: the ordinary way
+        if (
+            payment_term.early_discount
+            or (batch or self._prepare_batch_context())["analytic_models"]
+            or self.env.context.get("project_id")
+        ):
             return False
         if vals is None:
             vals = self._prepare_invoice_vals(partner, plan, with_accounting=False)
@@ -680,26 +722,19 @@ class AgencyBillingRun(models.Model):
             taxes = self.env["account.tax"].browse(line["tax_ids"][0][2]).flatten_taxes_hierarchy()
             if any(tax.tax_exigibility != "on_invoice" or tax.amount_type == "code" for tax in taxes):
                 return False
-            accounts = product.product_tmpl_id.with_company(company).get_product_accounts(
-                fiscal_pos=fiscal_position
-            )
-            if not accounts.get("income"):
+            if not self._get_income_account(product, fiscal_position, batch):
                 return False
         return True
 
     def _create_and_process(self, plans):
         """Create, then post and queue for sending, the invoices of some clients."""
         vals_list, owners = [], []
+        batch = self._prepare_batch_context()
         for partner, plan in plans.items():
             for invoice_plan in plan:
-                vals_list.append(self._prepare_invoice_vals(partner, invoice_plan))
+                vals_list.append(self._prepare_invoice_vals(partner, invoice_plan, batch=batch))
                 owners.append(partner)
-        Move = (
-            self.env["account.move"]
-            .with_company(self.company_id)
-            .with_context(**QUIET_CREATE, default_move_type="out_invoice")
-        )
-        moves = Move.create(vals_list)
+        moves = self._create_invoices(vals_list)
         automation = {
             partner: partner.with_company(self.company_id).billing_automation_effective for partner in plans
         }
@@ -711,7 +746,12 @@ class AgencyBillingRun(models.Model):
             )
         )
         if to_post:
-            to_post.with_context(**QUIET_CREATE)._post(soft=False)
+            prepared = {move for move, vals in zip(moves, vals_list, strict=True) if "line_ids" in vals}
+            # what the tax engine prepared is in company currency: posting
+            # changes nothing Odoo's line synchronisation would have to follow
+            unsynced = to_post.filtered(lambda move: move in prepared)
+            (to_post - unsynced).with_context(**QUIET_CREATE)._post(soft=False)
+            unsynced.with_context(**QUIET_CREATE, skip_invoice_sync=True)._post(soft=False)
         to_send = to_post.filtered(
             lambda m: automation[m.partner_id.commercial_partner_id] == const.AUTOMATION_SEND
         )
@@ -728,6 +768,46 @@ class AgencyBillingRun(models.Model):
             clients=len(plans),
             timesheets=timesheets,
         )
+
+    def _create_invoices(self, vals_list):
+        """Create the invoices of a batch, in the order of ``vals_list``.
+
+        Invoices whose accounting ``_add_accounting_values`` prepared (they
+        come with ``line_ids``) already have every product and tax line with
+        its amounts: Odoo's line synchronisation has nothing left to do for
+        them but add the receivable lines. They are created without it and
+        get their receivable lines from the same Odoo computation the
+        synchronisation uses (``needed_terms``); the balance of each journal
+        entry is then checked as Odoo checks it. The others are created the
+        ordinary way.
+        """
+        Move = (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .with_context(**QUIET_CREATE, default_move_type="out_invoice")
+        )
+        prepared = [index for index, vals in enumerate(vals_list) if "line_ids" in vals]
+        ordinary = [index for index, vals in enumerate(vals_list) if "line_ids" not in vals]
+        by_index = {}
+        if prepared:
+            unsynced = {
+                "skip_invoice_sync": True,
+                "skip_invoice_line_sync": True,
+                "check_move_validity": False,
+            }
+            moves = Move.with_context(**unsynced).create([vals_list[index] for index in prepared])
+            needed = Move._sync_dynamic_line_needed_values(moves.mapped("needed_terms"))
+            Line = self.env["account.move.line"].with_company(self.company_id)
+            Line.with_context(**QUIET_CREATE, **unsynced).create(
+                [{**key, **values, "display_type": "payment_term"} for key, values in needed.items()]
+            )
+            with self.env["account.move"]._check_balanced({"records": moves}):
+                pass
+            by_index.update(zip(prepared, moves, strict=True))
+        if ordinary:
+            moves = Move.create([vals_list[index] for index in ordinary])
+            by_index.update(zip(ordinary, moves, strict=True))
+        return self.env["account.move"].concat(*(by_index[index] for index in range(len(vals_list))))
 
     def _queue_sending(self, moves):
         """Hand the invoices to Odoo's own sending (PDF + email), done by its cron."""
