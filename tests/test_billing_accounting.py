@@ -114,6 +114,9 @@ class TestBillingAccounting(AgencyBillingCase):
         run = self._run(date(2027, 3, 10))
         ours = run.invoice_ids
         self.assertEqual(len(ours), 1)
+        # what is stored, not what the run left in the cache
+        self.env.flush_all()
+        self.env.invalidate_all()
         if check:
             check(ours)
         self.assertTrue(ours.line_ids.filtered(lambda line: line.display_type == "payment_term"))
@@ -139,6 +142,8 @@ class TestBillingAccounting(AgencyBillingCase):
         reference = self.env["account.move"].create(vals)
         if automation != "draft":
             reference.action_post()
+        self.env.flush_all()
+        self.env.invalidate_all()
         self.assertEqual(expected_lines, self._journal_items(reference))
         self.assertEqual(expected_totals, self._totals(reference))
         self.assertEqual(expected_totals[6], "draft" if automation == "draft" else "posted")

@@ -681,6 +681,13 @@ class AgencyBillingRun(models.Model):
                     name=line["name"],
                 )
             )
+        for base_line in base_lines:
+            # each line alone, as account.move.line._compute_totals does
+            AccountTax._add_tax_details_in_base_line(base_line, company)
+            AccountTax._round_base_lines_tax_details([base_line], company)
+            details = base_line["tax_details"]
+            base_line["record"]["price_subtotal"] = details["total_excluded_currency"]
+            base_line["record"]["price_total"] = details["total_included_currency"]
         AccountTax._add_tax_details_in_base_lines(base_lines, company)
         AccountTax._round_base_lines_tax_details(base_lines, company)
         AccountTax._add_accounting_data_in_base_lines_tax_details(
@@ -796,6 +803,13 @@ class AgencyBillingRun(models.Model):
                 "check_move_validity": False,
             }
             moves = Move.with_context(**unsynced).create([vals_list[index] for index in prepared])
+            # Their subtotals and totals came with them, from the same per-line
+            # computation as account.move.line._compute_totals: Odoo need not
+            # make it again (it does not keep given values of read-only
+            # computed fields by itself).
+            lines = moves.line_ids.filtered(lambda line: line.display_type == "product")
+            for fname in ("price_subtotal", "price_total"):
+                self.env.remove_to_compute(lines._fields[fname], lines)
             needed = Move._sync_dynamic_line_needed_values(moves.mapped("needed_terms"))
             Line = self.env["account.move.line"].with_company(self.company_id)
             Line.with_context(**QUIET_CREATE, **unsynced).create(
