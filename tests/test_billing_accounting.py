@@ -61,8 +61,17 @@ class TestBillingAccounting(AgencyBillingCase):
         return sorted(
             (
                 line.display_type,
+                line.sequence,
+                line.journal_id.id,
+                line.company_id.id,
                 line.account_id.id,
                 line.partner_id.id,
+                line.product_id.id,
+                line.product_uom_id.id,
+                line.quantity,
+                line.price_unit,
+                line.is_storno,
+                line.tax_group_id.id,
                 line.currency_id.id,
                 line.balance,
                 line.debit,
@@ -98,6 +107,7 @@ class TestBillingAccounting(AgencyBillingCase):
             move.state,
             move.payment_state,
             move.partner_id.id,
+            move.journal_id.id,
             move.fiscal_position_id.id,
             move.invoice_payment_term_id.id,
             move.tax_totals["total_amount"],
@@ -157,7 +167,14 @@ class TestBillingAccounting(AgencyBillingCase):
     def test_same_journal_items_with_payment_terms_and_fiscal_position(self):
         self.client_a.property_payment_term_id = self.env.ref("account.account_payment_term_advance_60days")
         self.client_a.property_account_position_id = self.fiscal_pos_a
-        self._assert_same_as_odoo(self._items(), automation="post")
+        # invoices go to the invoice address; journal items name the client
+        self.client_a_contact.type = "invoice"
+
+        def check(invoice):
+            self.assertEqual(invoice.partner_id, self.client_a_contact)
+            self.assertEqual(invoice.line_ids.partner_id, self.client_a)
+
+        self._assert_same_as_odoo(self._items(), automation="post", check=check)
 
     def test_foreign_currency_goes_the_ordinary_way(self):
         eur = self.setup_other_currency("EUR")

@@ -16,6 +16,10 @@ _logger = logging.getLogger(__name__)
 
 # Context for invoices made by a run: no "created" note, no tracking, no
 # automatic follower: they cost queries per invoice and tell nobody anything.
+# account.move.line._compute_sequence: product lines first, then the taxes
+PRODUCT_LINE_SEQUENCE = 100
+TAX_LINE_SEQUENCE = 10000
+
 QUIET_CREATE = {
     "tracking_disable": True,
     "mail_create_nolog": True,
@@ -610,6 +614,7 @@ class AgencyBillingRun(models.Model):
         """
         Model = self.env["account.analytic.distribution.model"]
         return {
+            "journal": self._get_sale_journal(),
             "income_accounts": {},
             "analytic_models": bool(
                 Model.search_count([("company_id", "in", [self.company_id.id, False])], limit=1)
@@ -658,8 +663,6 @@ class AgencyBillingRun(models.Model):
             # no analytic distribution model (see _can_prepare_accounting):
             # Odoo's per-line lookup would find nothing
             line.setdefault("analytic_distribution", False)
-            # not written on the line: Odoo computes the same account itself,
-            # and giving it would trigger the per-line analytic inverse
             line["display_type"] = "product"
             base_lines.append(
                 AccountTax._prepare_base_line_for_taxes_computation(
@@ -696,11 +699,31 @@ class AgencyBillingRun(models.Model):
         results = AccountTax._prepare_tax_lines(base_lines, company)
         for base_line, to_update in results["base_lines_to_update"]:
             base_line["record"].update(to_update)
+            base_line["record"]["account_id"] = base_line["account_id"].id
+        tax_lines = [{**tax_vals, "display_type": "tax"} for tax_vals in results["tax_lines_to_add"]]
         line_vals = list(vals.pop("invoice_line_ids"))
-        line_vals += [
-            Command.create({**tax_vals, "display_type": "tax"}) for tax_vals in results["tax_lines_to_add"]
-        ]
-        vals["line_ids"] = line_vals
+        self._add_precomputed_line_values([command[2] for command in line_vals], tax_lines, partner, batch)
+        vals["journal_id"] = batch["journal"].id
+        vals["line_ids"] = line_vals + [Command.create(tax_vals) for tax_vals in tax_lines]
+
+    def _add_precomputed_line_values(self, product_lines, tax_lines, partner, batch):
+        """Give prepared lines the values Odoo would precompute for them.
+
+        Odoo computes a line's missing precomputed fields (account, currency,
+        partner, sequence, …) one line at a time on a temporary record. The
+        run knows them: the same values as Odoo's computations for an invoice
+        in the company's currency without storno accounting (a test compares
+        every one of them). Odoo still computes its read-only ones (company,
+        journal, debit and credit, …) itself.
+        """
+        company = self.company_id
+        common = {"currency_id": company.currency_id.id, "partner_id": partner.id, "is_storno": False}
+        for line in product_lines:
+            line.update(common, sequence=PRODUCT_LINE_SEQUENCE)
+        for line in tax_lines:
+            line.update(
+                common, sequence=TAX_LINE_SEQUENCE, quantity=0.0, price_unit=0.0, product_uom_id=False
+            )
 
     def _can_prepare_accounting(self, partner, plan, fiscal_position, vals=None, batch=None):
         company = self.company_id
@@ -715,6 +738,7 @@ class AgencyBillingRun(models.Model):
         # Odoo's own per-line lookup: the ordinary way
         if (
             payment_term.early_discount
+            or company.account_storno
             or (batch or self._prepare_batch_context())["analytic_models"]
             or self.env.context.get("project_id")
         ):
