@@ -439,7 +439,7 @@ class AgencyBillableItem(models.Model):
     def _get_line_description(self, period, lang=None):
         if self.invoice_action != const.ACTION_RECURRING:
             return self.name
-        env = self.with_context(lang=lang).env if lang else self.env
+        env = self.with_context(lang=lang).env if lang and lang != self.env.lang else self.env
         label = env._(
             "%(name)s — %(start)s to %(end)s",
             name=self.name,

@@ -608,7 +608,9 @@ class AgencyBillingRun(models.Model):
     def _prepare_batch_context(self):
         """What every invoice of a batch shares, looked up once per batch.
 
-        ``income_accounts``: the income account per (product, fiscal position);
+        ``journal``: the sales journal; ``income_accounts``: the income account
+        per (product, fiscal position); ``line_totals``: a line's subtotal and
+        total per (price, quantity, product, unit, taxes);
         ``analytic_models``: whether the company has any analytic distribution
         model, without which Odoo's per-line lookup of one always finds nothing.
         """
@@ -616,6 +618,7 @@ class AgencyBillingRun(models.Model):
         return {
             "journal": self._get_sale_journal(),
             "income_accounts": {},
+            "line_totals": {},
             "analytic_models": bool(
                 Model.search_count([("company_id", "in", [self.company_id.id, False])], limit=1)
             ),
@@ -685,12 +688,24 @@ class AgencyBillingRun(models.Model):
                 )
             )
         for base_line in base_lines:
-            # each line alone, as account.move.line._compute_totals does
-            AccountTax._add_tax_details_in_base_line(base_line, company)
-            AccountTax._round_base_lines_tax_details([base_line], company)
-            details = base_line["tax_details"]
-            base_line["record"]["price_subtotal"] = details["total_excluded_currency"]
-            base_line["record"]["price_total"] = details["total_included_currency"]
+            # each line alone, as account.move.line._compute_totals does; the
+            # same price, quantity, product and taxes give the same totals
+            key = (
+                base_line["price_unit"],
+                base_line["quantity"],
+                base_line["product_id"].id,
+                base_line["product_uom_id"].id,
+                tuple(base_line["tax_ids"].ids),
+            )
+            if key not in batch["line_totals"]:
+                AccountTax._add_tax_details_in_base_line(base_line, company)
+                AccountTax._round_base_lines_tax_details([base_line], company)
+                details = base_line["tax_details"]
+                batch["line_totals"][key] = {
+                    "price_subtotal": details["total_excluded_currency"],
+                    "price_total": details["total_included_currency"],
+                }
+            base_line["record"].update(batch["line_totals"][key])
         AccountTax._add_tax_details_in_base_lines(base_lines, company)
         AccountTax._round_base_lines_tax_details(base_lines, company)
         AccountTax._add_accounting_data_in_base_lines_tax_details(
