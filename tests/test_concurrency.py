@@ -85,12 +85,12 @@ def test_a_run_killed_mid_way_loses_one_batch_and_the_next_run_finishes():
         original = AgencyBillingRun._create_and_process
         calls = []
 
-        def dies_on_third_batch(self, plans):
+        def dies_on_third_batch(self, plans, **kwargs):
             calls.append(len(plans))
             if len(calls) == 3:
                 # the worker dies mid-batch: nothing after the last commit is kept
                 raise SystemExit("killed")
-            return original(self, plans)
+            return original(self, plans, **kwargs)
 
         try:
             with mock.patch.object(AgencyBillingRun, "_create_and_process", dies_on_third_batch):

@@ -13,12 +13,16 @@ class AccountMove(models.Model):
 
     def _compute_agency_credited_time_count(self):
         for move in self:
-            billed = (
-                move.reversed_entry_id.line_ids.agency_timesheet_billing_ids
-                if move.move_type == "out_refund"
-                else []
-            )
-            move.agency_credited_time_count = len([b for b in billed if not b.is_released])
+            move.agency_credited_time_count = len(move._agency_credited_time())
+
+    def _agency_credited_time(self):
+        """On a credit note: the billed time of the credited invoice not released yet."""
+        self.ensure_one()
+        if self.move_type != "out_refund":
+            return self.env["agency.timesheet.billing"]
+        return self.reversed_entry_id.line_ids.agency_timesheet_billing_ids.filtered(
+            lambda billing: not billing.is_released
+        )
 
     def action_agency_release_credited_time(self):
         """On a credit note: the credited invoice's time can be billed again."""
@@ -27,9 +31,7 @@ class AccountMove(models.Model):
                 raise UserError(
                     self.env._("Only a posted credit note releases the time of the invoice it credits.")
                 )
-            billed = move.reversed_entry_id.line_ids.agency_timesheet_billing_ids.filtered(
-                lambda b: not b.is_released
-            )
+            billed = move._agency_credited_time()
             if not billed:
                 raise UserError(self.env._("The credited invoice has no billed time left to release."))
             billed.sudo().write({"is_released": True})

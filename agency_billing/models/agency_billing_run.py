@@ -14,12 +14,12 @@ from ..exceptions import BillingError
 
 _logger = logging.getLogger(__name__)
 
-# Context for invoices made by a run: no "created" note, no tracking, no
-# automatic follower: they cost queries per invoice and tell nobody anything.
 # account.move.line._compute_sequence: product lines first, then the taxes
 PRODUCT_LINE_SEQUENCE = 100
 TAX_LINE_SEQUENCE = 10000
 
+# Context for invoices made by a run: no "created" note, no tracking, no
+# automatic follower: they cost queries per invoice and tell nobody anything.
 QUIET_CREATE = {
     "tracking_disable": True,
     "mail_create_nolog": True,
@@ -359,7 +359,7 @@ class AgencyBillingRun(models.Model):
             by_partner[item.partner_id][item] = periods
         time_by_partner = self._get_time_charges(locked) if not self.scope_item_ids else {}
         billable = self.env["res.partner"].concat(*by_partner, *time_by_partner)
-        journal = self._get_sale_journal()
+        batch = self._prepare_batch_context()
         for partner in locked - billable:
             self._log(partner, "skipped", self.env._("Nothing due to invoice."))
 
@@ -368,7 +368,7 @@ class AgencyBillingRun(models.Model):
             item_periods = by_partner.get(partner, {})
             try:
                 plans[partner] = self._plan_partner_invoices(
-                    partner, item_periods, time_by_partner.get(partner, []), journal=journal
+                    partner, item_periods, time_by_partner.get(partner, []), batch=batch
                 )
             except BillingError as error:
                 self._fail_partner(
@@ -380,7 +380,7 @@ class AgencyBillingRun(models.Model):
 
         try:
             with self.env.cr.savepoint():
-                self._create_and_process(plans)
+                self._create_and_process(plans, batch=batch)
         except Exception:
             _logger.info(
                 "billing run %s: batch failed, billing its clients one by one", self.name, exc_info=True
@@ -389,7 +389,7 @@ class AgencyBillingRun(models.Model):
             for partner, plan in plans.items():
                 try:
                     with self.env.cr.savepoint():
-                        self._create_and_process({partner: plan})
+                        self._create_and_process({partner: plan}, batch=batch)
                 except Exception as error:
                     self.env.invalidate_all()
                     items = self.env["agency.billable.item"].concat(
@@ -397,12 +397,12 @@ class AgencyBillingRun(models.Model):
                     )
                     self._fail_partner(partner, items, self._error_message(error), error=error)
 
-    def _plan_partner_invoices(self, partner, item_periods, time_charges=(), journal=None):
+    def _plan_partner_invoices(self, partner, item_periods, time_charges=(), batch=None):
         """Group a client's due periods and time into invoices: [{currency, project, lines}].
 
         A line is ``(item, period)`` or ``(TimeCharge, None)``.
         """
-        self._check_partner_billable(partner, item_periods, journal or self._get_sale_journal())
+        self._check_partner_billable(partner, item_periods, batch or self._prepare_batch_context())
         group_by_project = partner.with_company(self.company_id).billing_group_by_project
         groups = {}
         for charge in time_charges:
@@ -521,7 +521,7 @@ class AgencyBillingRun(models.Model):
             rate=f"{charge.rate:.2f}",
         )
 
-    def _prepare_time_line_vals(self, charge, fiscal_position, lang=None):
+    def _prepare_time_line_vals(self, charge, fiscal_position):
         """The invoice line that bills a group of timesheet lines."""
         vals = {
             "name": charge.label,
@@ -553,16 +553,20 @@ class AgencyBillingRun(models.Model):
             [*Journal._check_company_domain(self.company_id), ("type", "=", "sale")], limit=1
         )
 
-    def _check_partner_billable(self, partner, item_periods, journal):
+    def _check_partner_billable(self, partner, item_periods, batch):
         if not partner.active:
             raise BillingError(self.env._("The client %(client)s is archived.", client=partner.display_name))
+        journal = batch["journal"]
         if not journal:
             raise BillingError(
                 self.env._("The company %(company)s has no sales journal.", company=self.company_id.name)
             )
+        no_fiscal_position = self.env["account.fiscal.position"]
         for item in item_periods:
-            accounts = item.product_id.product_tmpl_id.with_company(self.company_id)._get_product_accounts()
-            if not (accounts.get("income") or journal.default_account_id):
+            if not (
+                self._get_income_account(item.product_id, no_fiscal_position, batch)
+                or journal.default_account_id
+            ):
                 raise BillingError(
                     self.env._(
                         "No income account for “%(item)s”: set one on its product or product category.",
@@ -584,7 +588,7 @@ class AgencyBillingRun(models.Model):
         lang = partner.lang or self.env.lang
         line_vals = [
             Command.create(
-                self._prepare_time_line_vals(source, fiscal_position, lang)
+                self._prepare_time_line_vals(source, fiscal_position)
                 if isinstance(source, TimeCharge)
                 else source._prepare_invoice_line_vals(period, fiscal_position=fiscal_position, lang=lang)
             )
@@ -772,15 +776,15 @@ class AgencyBillingRun(models.Model):
                 return False
         return True
 
-    def _create_and_process(self, plans):
+    def _create_and_process(self, plans, batch=None):
         """Create, then post and queue for sending, the invoices of some clients."""
         vals_list, owners = [], []
-        batch = self._prepare_batch_context()
+        batch = batch or self._prepare_batch_context()
         for partner, plan in plans.items():
             for invoice_plan in plan:
                 vals_list.append(self._prepare_invoice_vals(partner, invoice_plan, batch=batch))
                 owners.append(partner)
-        moves = self._create_invoices(vals_list)
+        moves, prepared = self._create_invoices(vals_list)
         automation = {
             partner: partner.with_company(self.company_id).billing_automation_effective for partner in plans
         }
@@ -792,10 +796,9 @@ class AgencyBillingRun(models.Model):
             )
         )
         if to_post:
-            prepared = {move for move, vals in zip(moves, vals_list, strict=True) if "line_ids" in vals}
             # what the tax engine prepared is in company currency: posting
             # changes nothing Odoo's line synchronisation would have to follow
-            unsynced = to_post.filtered(lambda move: move in prepared)
+            unsynced = to_post & prepared
             (to_post - unsynced).with_context(**QUIET_CREATE)._post(soft=False)
             unsynced.with_context(**QUIET_CREATE, skip_invoice_sync=True)._post(soft=False)
         to_send = to_post.filtered(
@@ -816,7 +819,8 @@ class AgencyBillingRun(models.Model):
         )
 
     def _create_invoices(self, vals_list):
-        """Create the invoices of a batch, in the order of ``vals_list``.
+        """Create the invoices of a batch: (all of them in the order of
+        ``vals_list``, those made from prepared accounting).
 
         Invoices whose accounting ``_add_accounting_values`` prepared (they
         come with ``line_ids``) already have every product and tax line with
@@ -835,6 +839,7 @@ class AgencyBillingRun(models.Model):
         prepared = [index for index, vals in enumerate(vals_list) if "line_ids" in vals]
         ordinary = [index for index, vals in enumerate(vals_list) if "line_ids" not in vals]
         by_index = {}
+        prepared_moves = self.env["account.move"]
         if prepared:
             unsynced = {
                 "skip_invoice_sync": True,
@@ -857,10 +862,12 @@ class AgencyBillingRun(models.Model):
             with self.env["account.move"]._check_balanced({"records": moves}):
                 pass
             by_index.update(zip(prepared, moves, strict=True))
+            prepared_moves = moves
         if ordinary:
             moves = Move.create([vals_list[index] for index in ordinary])
             by_index.update(zip(ordinary, moves, strict=True))
-        return self.env["account.move"].concat(*(by_index[index] for index in range(len(vals_list))))
+        moves = self.env["account.move"].concat(*(by_index[index] for index in range(len(vals_list))))
+        return moves, prepared_moves
 
     def _queue_sending(self, moves):
         """Hand the invoices to Odoo's own sending (PDF + email), done by its cron."""
