@@ -13,7 +13,7 @@ ODOO_GIT_URL="https://github.com/odoo/odoo.git"
 ODOO_BRANCH="19.0"
 # Odoo modules the addon needs; read from the manifest so the two never drift.
 APT_PACKAGES=(postgresql postgresql-contrib libpq-dev libldap2-dev libsasl2-dev python3-venv python3-dev
-    wkhtmltopdf chromium fonts-dejavu-core fonts-noto-core fonts-liberation2 git)
+    wkhtmltopdf poppler-utils chromium fonts-dejavu-core fonts-noto-core fonts-liberation2 git)
 
 log() { printf '\033[1m[agency_billing]\033[0m %s\n' "$*" >&2; }
 die() {
@@ -323,4 +323,21 @@ ensure_templates() {
     export DEPS_TMPL ADDON_TMPL
     db_exists "$DEPS_TMPL" || build_template "$DEPS_TMPL" "" "$deps"
     db_exists "$ADDON_TMPL" || build_template "$ADDON_TMPL" "$DEPS_TMPL" "$ADDON"
+    # when each template was last used: several checkouts of the project may
+    # share the server, and only templates nobody used for a while are dropped
+    mkdir -p "$CACHE_DIR/templates"
+    touch "$CACHE_DIR/templates/$DEPS_TMPL" "$CACHE_DIR/templates/$ADDON_TMPL"
+}
+
+# Drops the template databases no checkout has used for six hours.
+drop_stale_templates() {
+    local old marker
+    for old in $(psql -U "$DB_USER" -tAc "select datname from pg_database where datname like 'agency\_tmpl\_%'"); do
+        [ "${old%_building}" = "$old" ] || continue
+        marker="$CACHE_DIR/templates/$old"
+        if [ ! -f "$marker" ] || [ -n "$(find "$marker" -mmin +360)" ]; then
+            drop_db "$old"
+            rm -f "$marker"
+        fi
+    done
 }

@@ -15,10 +15,8 @@ command -v wkhtmltopdf >/dev/null || die "wkhtmltopdf is not installed: PDF repo
 ensure_templates
 deps_tmpl="$DEPS_TMPL"
 addon_tmpl="$ADDON_TMPL"
-# Templates of earlier versions of the addon are dropped.
-for old in $(psql -U "$DB_USER" -tAc "select datname from pg_database where datname like 'agency\_tmpl\_%'"); do
-    [ "$old" = "$deps_tmpl" ] || [ "$old" = "$addon_tmpl" ] || [ "${old%_building}" != "$old" ] || drop_db "$old"
-done
+# Templates of earlier versions of the addon are dropped once unused for a while.
+drop_stale_templates
 
 run_id="$$"
 TEST_DB="agency_test_$run_id"
