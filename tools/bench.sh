@@ -11,6 +11,9 @@
 #   BENCH_TIME_CLIENTS=200             clients of the time case, 50 timesheet lines each (default: BENCH_CLIENTS)
 #   BENCH_ARGS="--only time"           only the time case (BENCH_CLIENTS=10000: 500,000 timesheet lines)
 #   BENCH_ARGS="--only ours --profile" more options of tools/bench.py (--help lists them)
+#   BENCH_JOBS=none                    skip the batch jobs (tools/bench_jobs/: statements, reminders, ...)
+#   BENCH_JOBS=reminders,statements    only these batch jobs;  BENCH_ONLY_JOBS=1: no billing-run cases
+#   BENCH_JOB_SIZES=100,1000           the batch jobs at these sizes instead of each job's own
 source "$(dirname "$0")/common.sh"
 setup_all
 
@@ -61,5 +64,16 @@ args=(--config "$BENCH_CONF" --template "$addon_tmpl" --filestore "$STATE_DIR/fi
 [ -z "${BENCH_CLIENTS:-}" ] || args+=(--clients "$BENCH_CLIENTS")
 [ -z "${BENCH_PEER_CLIENTS:-}" ] || args+=(--peer-clients "$BENCH_PEER_CLIENTS")
 [ -z "${BENCH_TIME_CLIENTS:-}" ] || args+=(--time-clients "$BENCH_TIME_CLIENTS")
-# shellcheck disable=SC2086
-exec "$VENV/bin/python" "$ROOT/tools/bench.py" "${args[@]}" ${BENCH_ARGS:-} "$@"
+status=0
+if [ -z "${BENCH_ONLY_JOBS:-}" ]; then
+    # shellcheck disable=SC2086
+    "$VENV/bin/python" "$ROOT/tools/bench.py" "${args[@]}" ${BENCH_ARGS:-} "$@" || status=$?
+fi
+# The other batch jobs, each at two sizes 10x apart (tools/bench_jobs.py).
+if [ "${BENCH_JOBS:-}" != none ]; then
+    jobs_args=(--config "$BENCH_CONF" --template "$addon_tmpl" --filestore "$STATE_DIR/filestore/filestore")
+    [ -z "${BENCH_JOBS:-}" ] || jobs_args+=(--only "$BENCH_JOBS")
+    [ -z "${BENCH_JOB_SIZES:-}" ] || jobs_args+=(--sizes "$BENCH_JOB_SIZES")
+    "$VENV/bin/python" "$ROOT/tools/bench_jobs.py" "${jobs_args[@]}" || status=$?
+fi
+exit $status
