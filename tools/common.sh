@@ -11,7 +11,9 @@ CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/agency_billing"
 VENV="$ROOT/.venv"
 ODOO_GIT_URL="https://github.com/odoo/odoo.git"
 ODOO_BRANCH="19.0"
-# Odoo modules the addon needs; read from the manifest so the two never drift.
+# Odoo modules the test, benchmark and demo databases have besides the addon:
+# Odoo's demo payment provider, to pay and charge cards without a real one.
+EXTRA_MODULES="payment_demo"
 APT_PACKAGES=(postgresql postgresql-contrib libpq-dev libldap2-dev libsasl2-dev python3-venv python3-dev
     wkhtmltopdf poppler-utils chromium fonts-dejavu-core fonts-noto-core fonts-liberation2 git)
 
@@ -316,13 +318,13 @@ ensure_templates() {
     odoo_key="$( { echo "$ODOO_DIR"; cat "$ODOO_DIR/odoo/release.py"; git -C "$ODOO_DIR" rev-parse HEAD 2>/dev/null || true; } | sha1sum | cut -c1-8)"
     deps="$(addon_depends)"
     deps_key="$(printf '%s|%s' "$odoo_key" "$deps" | sha1sum | cut -c1-10)"
-    addon_key="$( { echo "$deps_key"; (cd "$ROOT" && find "$ADDON" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 |
+    addon_key="$( { echo "$deps_key|$EXTRA_MODULES"; (cd "$ROOT" && find "$ADDON" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 |
         sort -z | xargs -0 sha1sum); } | sha1sum | cut -c1-10)"
     DEPS_TMPL="agency_tmpl_deps_$deps_key"
     ADDON_TMPL="agency_tmpl_addon_$addon_key"
     export DEPS_TMPL ADDON_TMPL
     db_exists "$DEPS_TMPL" || build_template "$DEPS_TMPL" "" "$deps"
-    db_exists "$ADDON_TMPL" || build_template "$ADDON_TMPL" "$DEPS_TMPL" "$ADDON"
+    db_exists "$ADDON_TMPL" || build_template "$ADDON_TMPL" "$DEPS_TMPL" "$ADDON,$EXTRA_MODULES"
     # when each template was last used: several checkouts of the project may
     # share the server, and only templates nobody used for a while are dropped
     mkdir -p "$CACHE_DIR/templates"

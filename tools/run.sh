@@ -12,7 +12,7 @@ stamp="$STATE_DIR/run-$DB.addon"
 
 if ! db_exists "$DB"; then
     log "creating the demo database $DB (first run: a few minutes)"
-    odoo_bin -d "$DB" -i "$ADDON" --with-demo --stop-after-init --no-http --log-level=warn \
+    odoo_bin -d "$DB" -i "$ADDON,$EXTRA_MODULES" --with-demo --stop-after-init --no-http --log-level=warn \
         >"$STATE_DIR/run-$DB-init.log" 2>&1 || {
         drop_db "$DB"
         die "could not create the demo database $DB" "see $STATE_DIR/run-$DB-init.log"
