@@ -1,8 +1,8 @@
 {
     "name": "Agency Billing",
-    "version": "19.0.1.0.0",
-    "summary": "Client billing for agencies: billable items, recurring charges, "
-    "time billing, quotes to invoices, reminders and a billing dashboard",
+    "version": "19.0.2.0.0",
+    "summary": "Client billing for agencies: billable items, recurring charges and "
+    "time billing, invoiced once by a daily billing run",
     "category": "Accounting/Accounting",
     "author": "agency_billing developers",
     "website": "https://github.com/agency-billing/agency_billing",
@@ -32,6 +32,9 @@
         "demo/agency_billing_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "agency_billing/static/src/js/*.js",
+        ],
         "web.assets_tests": [
             "agency_billing/static/tests/tours/*.js",
         ],

@@ -54,11 +54,26 @@ RUN_TRIGGERS = [
     ("client", "Bill this client now"),
     ("time", "Bill time"),
 ]
+RUN_QUEUED = "queued"
+RUN_RUNNING = "running"
+RUN_DONE = "done"
+RUN_STOPPED = "stopped"
+RUN_FAILED = "failed"
 RUN_STATES = [
-    ("running", "Running"),
-    ("done", "Done"),
-    ("failed", "Failed"),
+    (RUN_QUEUED, "Waiting to start"),
+    (RUN_RUNNING, "Running"),
+    (RUN_DONE, "Done"),
+    (RUN_STOPPED, "Stopped"),
+    (RUN_FAILED, "Failed"),
 ]
+# A client another run holds is tried again once the others are billed: a
+# background run waits up to this long for it, in steps; a run in a web
+# request waits for its lock up to LOCK_WAIT_REQUEST.
+HELD_CLIENT_WAIT_SECONDS = 120
+HELD_CLIENT_RETRY_SECONDS = 1
+LOCK_WAIT_REQUEST = "15s"
+# The preview bills this many clients for real (then rolls back) and totals the rest.
+PREVIEW_FULL_CLIENTS = 50
 LOG_LEVELS = [
     ("billed", "Billed"),
     ("skipped", "Skipped"),
@@ -86,3 +101,15 @@ TIME_STATES = [
     ("non_billable", "Non-billable"),
     ("written_off", "Written off"),
 ]
+
+# Context for invoices made by a run: no "created" note, no tracking, no
+# automatic follower: they cost queries per invoice and tell nobody anything.
+QUIET_CONTEXT = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+}
+
+# "0" switches the one-go invoice creation off: every invoice the ordinary way.
+PARAM_FAST_INVOICES = "agency_billing.fast_invoices"

@@ -6,6 +6,9 @@ here that, and any other skip, turns the run red with the reason.
 
 import pytest
 
+# plain asserts of the shared helpers show what differs
+pytest.register_assert_rewrite("tests.invoices", "tests.scratch")
+
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):

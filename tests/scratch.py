@@ -47,8 +47,26 @@ def cursor_env(registry, company_id=None):
         yield api.Environment(cr, SUPERUSER_ID, context)
 
 
-def make_agency(registry, clients=3, items_per_client=1, automation="post"):
-    """A company with a chart of accounts, clients and due items; committed."""
+@contextmanager
+def batch_size(registry, size):
+    """The billing run's batch size (a system parameter) for the time of a test."""
+    with cursor_env(registry) as env:
+        env["ir.config_parameter"].set_param("agency_billing.batch_size", str(size))
+        env.cr.commit()
+    try:
+        yield
+    finally:
+        with cursor_env(registry) as env:
+            env["ir.config_parameter"].set_param("agency_billing.batch_size", "100")
+            env.cr.commit()
+
+
+def make_agency(registry, clients=3, items_per_client=1, automation="post", action="recurring"):
+    """A company with a chart of accounts, clients and due items; committed.
+
+    ``action``: "recurring" (monthly from 1 January 2027: three periods due on
+    10 March) or "next_run" (one charge each, on the next run).
+    """
     tag = uuid.uuid4().hex[:6]
     with cursor_env(registry) as env:
         company = env["res.company"].create({"name": f"Agency {tag}", "currency_id": env.ref("base.USD").id})
@@ -70,8 +88,8 @@ def make_agency(registry, clients=3, items_per_client=1, automation="post"):
                     "company_id": company.id,
                     "product_id": product.id,
                     "price_unit": 10.0,
-                    "invoice_action": "recurring",
-                    "date_start": date(2027, 1, 1),
+                    "invoice_action": action,
+                    **({"date_start": date(2027, 1, 1)} if action == "recurring" else {}),
                 }
                 for partner in partners
                 for n in range(items_per_client)

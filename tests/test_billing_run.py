@@ -6,7 +6,7 @@ from unittest.mock import patch
 from psycopg2.errors import UniqueViolation
 
 from odoo import Command, fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import config, mute_logger
 
@@ -415,6 +415,94 @@ class TestBillingRun(AgencyBillingCase):
         self.assertEqual((item.state, other.state), ("pending", "pending"))
         self.assertEqual(run.error_count, 2)
         self.assertFalse(self._invoices(), "nothing half-written")
+
+    def test_a_run_of_one_batch_finishes_at_once(self):
+        for partner in (self.client_a, self.client_b):
+            self._create_item(partner_id=partner.id)
+        run = self._run(date(2027, 3, 10))
+        self.assertEqual(run.state, "done")
+        self.assertEqual((run.partner_done_count, run.partner_total_count, run.progress), (2, 2, 100.0))
+
+    def test_a_run_of_more_than_one_batch_is_handed_to_the_billing_job(self):
+        self.env["ir.config_parameter"].set_param("agency_billing.batch_size", "1")
+        for partner in (self.client_a, self.client_b):
+            self._create_item(partner_id=partner.id)
+        cron = self.env.ref("agency_billing.ir_cron_bill_due_items")
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        run = self._run(date(2027, 3, 10))
+        self.assertEqual(run.state, "queued")
+        self.assertFalse(run.invoice_ids, "nothing is billed in the request")
+        self.assertEqual(
+            Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1, "the job is called at once"
+        )
+        # the job carries it out
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.invoice_count, 2)
+
+    def test_only_running_runs_can_be_stopped(self):
+        self._create_item()
+        run = self._run(date(2027, 3, 10))
+        with self.assertRaisesRegex(UserError, "is not running"):
+            run.action_stop()
+
+    def test_run_actions_check_access(self):
+        self._create_item()
+        run = self._run(date(2027, 3, 10))
+        self.assertEqual(
+            run.with_user(self.billing_user).action_view_invoices()["domain"],
+            [("agency_billing_run_id", "=", run.id)],
+        )
+        portal = self._create_new_portal_user(login="acme_portal_runs", partner_id=self.client_a_contact.id)
+        internal = self._create_new_internal_user(login="no_billing", groups="base.group_user")
+        other_company = self.setup_other_company()["company"]
+        outsider = self._create_new_internal_user(
+            login="other_company_biller",
+            groups="base.group_user,agency_billing.group_agency_billing_user",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        for user in (portal, internal, outsider):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                run.with_user(user).action_view_invoices()
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                run.with_user(user).action_stop()
+
+    def test_preview_of_a_big_run_bills_a_first_page_and_totals_the_rest(self):
+        """Every client's previewed total equals what the run then invoices."""
+        clients = self.env["res.partner"].create(
+            [{"name": f"Client {n}", "is_company": True, "customer_rank": 1} for n in range(6)]
+        )
+        tax_included = self.env["account.tax"].create(
+            {
+                "name": "21% incl.",
+                "amount_type": "percent",
+                "amount": 21.0,
+                "price_include_override": "tax_included",
+            }
+        )
+        for index, client in enumerate(clients):
+            self._create_item(partner_id=client.id, price_unit=33.33 + index, quantity=1.5)
+            self._create_recurring(
+                date(2027, 1, 15),
+                partner_id=client.id,
+                price_unit=121.0,
+                tax_ids=[Command.set(tax_included.ids)],
+            )
+        with patch("odoo.addons.agency_billing.const.PREVIEW_FULL_CLIENTS", 2):
+            lines = self.Run._preview(self.company, date(2027, 3, 10), partners=clients)
+        self.assertFalse(self._invoices(), "a preview writes nothing")
+        self.assertEqual(sorted(line["level"] for line in lines), ["billed"] * 2 + ["estimated"] * 4)
+        run = self._run(date(2027, 3, 10), partners=clients)
+        for line in lines:
+            invoice = run.invoice_ids.filtered(
+                lambda m, p=line["partner_id"]: m.commercial_partner_id.id == p
+            )
+            self.assertEqual(
+                (line["amount_untaxed"], line["amount_total"]), (invoice.amount_untaxed, invoice.amount_total)
+            )
 
     def test_other_company_items_are_not_billed(self):
         other = self.setup_other_company(name="Other Agency")["company"]

@@ -74,7 +74,7 @@ class TestPortalBilledTime(AgencyBillingHttpCase):
         )
         cls.client_a.agency_portal_show_time = True
         cls.invoice = cls.Run._run_now(
-            cls.company, date(2027, 3, 10), trigger="time", time_only=True
+            cls.company, date(2027, 3, 10), trigger="time", source="account.analytic.line"
         ).invoice_ids
         cls.invoice.action_post() if cls.invoice.state == "draft" else None
 

@@ -41,7 +41,9 @@ class TestTimeBilling(AgencyBillingCase):
         )
 
     def _bill_time(self, up_to=date(2027, 3, 20)):
-        return self.Run._run_now(self.company, up_to, partners=self.client_a, trigger="time", time_only=True)
+        return self.Run._run_now(
+            self.company, up_to, partners=self.client_a, trigger="time", source="account.analytic.line"
+        )
 
     # ------------------------------------------------------------------
     # rates
@@ -196,6 +198,18 @@ class TestTimeBilling(AgencyBillingCase):
         line.unit_amount = 3.0
         self._bill_time()
         self.assertEqual(line.agency_invoice_line_id.quantity, 3.0)
+
+    def test_time_of_a_cancelled_invoice_can_be_deleted_and_so_can_its_project(self):
+        line = self._log_time(2.0)
+        invoice = self._bill_time().invoice_ids
+        invoice.button_draft()
+        invoice.button_cancel()
+        line.unlink()
+        self.assertFalse(line.exists())
+        self.assertEqual(invoice.state, "cancel", "the cancelled invoice stays, for the record")
+        project = self.project
+        project.unlink()
+        self.assertFalse(project.exists())
 
     def test_a_credit_note_releases_time_only_when_asked(self):
         line = self._log_time(2.0)

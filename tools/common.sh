@@ -14,6 +14,12 @@ ODOO_BRANCH="19.0"
 # Odoo modules the test, benchmark and demo databases have besides the addon:
 # Odoo's demo payment provider, to pay and charge cards without a real one.
 EXTRA_MODULES="payment_demo"
+# Localisations whose invoices the suite makes both ways (one-go and Odoo's ordinary
+# creation) in a database of their own.
+L10N_MODULES="l10n_ch,l10n_be,l10n_de,l10n_fr_account,l10n_in,l10n_us"
+# The release a database upgrades from in tests/test_upgrade.py (a commit of
+# this repository's history: 19.0.1.0.0).
+PREVIOUS_RELEASE="968f1c1"
 APT_PACKAGES=(postgresql postgresql-contrib libpq-dev libldap2-dev libsasl2-dev python3-venv python3-dev
     wkhtmltopdf poppler-utils chromium fonts-dejavu-core fonts-noto-core fonts-liberation2 git)
 
@@ -329,6 +335,63 @@ ensure_templates() {
     # share the server, and only templates nobody used for a while are dropped
     mkdir -p "$CACHE_DIR/templates"
     touch "$CACHE_DIR/templates/$DEPS_TMPL" "$CACHE_DIR/templates/$ADDON_TMPL"
+}
+
+# The test database's template: the addon template plus the suite's own test
+# addons (tests/addons: e.g. a charge source as another addon would add one),
+# with a config that has them on its addons path. Sets TEST_TMPL and TEST_CONF.
+ensure_test_template() {
+    TEST_CONF="$STATE_DIR/odoo-test.conf"
+    sed -e "s#^addons_path = .*#&,$ROOT/tests/addons#" "$ODOO_CONF" >"$TEST_CONF"
+    local modules key
+    modules="$(cd "$ROOT/tests/addons" && ls -d */ | tr -d / | paste -sd, -)"
+    key="$( { echo "$ADDON_TMPL|$modules"; (cd "$ROOT/tests/addons" && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 |
+        sort -z | xargs -0 sha1sum); } | sha1sum | cut -c1-10)"
+    TEST_TMPL="agency_tmpl_test_$key"
+    export TEST_TMPL TEST_CONF
+    db_exists "$TEST_TMPL" || ODOO_CONF="$TEST_CONF" build_template "$TEST_TMPL" "$ADDON_TMPL" "$modules"
+    touch "$CACHE_DIR/templates/$TEST_TMPL"
+}
+
+# The addon template plus localisations (tests/test_localisations.py). Sets L10N_TMPL.
+ensure_l10n_template() {
+    L10N_TMPL="agency_tmpl_l10n_$(printf '%s|%s' "$ADDON_TMPL" "$L10N_MODULES" | sha1sum | cut -c1-10)"
+    export L10N_TMPL
+    db_exists "$L10N_TMPL" || build_template "$L10N_TMPL" "$ADDON_TMPL" "$L10N_MODULES"
+    touch "$CACHE_DIR/templates/$L10N_TMPL"
+}
+
+# A database with the previous release of the addon installed and data made
+# with it (tests/upgrade/populate.py), for the upgrade test. Sets UPGRADE_TMPL.
+ensure_upgrade_template() {
+    local dir="$CACHE_DIR/releases/$PREVIOUS_RELEASE" conf="$STATE_DIR/odoo-release.conf" key tmp
+    key="$(printf '%s|%s|%s' "$DEPS_TMPL" "$PREVIOUS_RELEASE" "$(sha1sum <"$ROOT/tests/upgrade/populate.py")" |
+        sha1sum | cut -c1-10)"
+    UPGRADE_TMPL="agency_tmpl_upgrade_$key"
+    export UPGRADE_TMPL
+    touch "$CACHE_DIR/templates/$UPGRADE_TMPL"
+    db_exists "$UPGRADE_TMPL" && return 0
+    if [ ! -f "$dir/$ADDON/__manifest__.py" ]; then
+        rm -rf "$dir" && mkdir -p "$dir"
+        git -C "$ROOT" archive "$PREVIOUS_RELEASE" "$ADDON" | tar -x -C "$dir" ||
+            die "could not take release $PREVIOUS_RELEASE out of the git history" "is this a full clone?"
+    fi
+    sed -e "s#^addons_path = .*#addons_path = $ODOO_DIR/odoo/addons,$ODOO_DIR/addons,$dir#" "$ODOO_CONF" >"$conf"
+    tmp="${UPGRADE_TMPL}_building"
+    drop_db "$tmp"
+    clone_db "$DEPS_TMPL" "$tmp"
+    log "building template database $UPGRADE_TMPL (release $PREVIOUS_RELEASE and its data; once)"
+    if ! "$VENV/bin/python" "$ODOO_DIR/odoo-bin" -c "$conf" -d "$tmp" -i "$ADDON" --stop-after-init --no-http \
+        --log-level=warn >"$STATE_DIR/$UPGRADE_TMPL.log" 2>&1 ||
+        ! "$VENV/bin/python" "$ODOO_DIR/odoo-bin" shell -c "$conf" -d "$tmp" --no-http --log-level=warn \
+            <"$ROOT/tests/upgrade/populate.py" >>"$STATE_DIR/$UPGRADE_TMPL.log" 2>&1 ||
+        ! grep -q "^populated" "$STATE_DIR/$UPGRADE_TMPL.log"; then
+        drop_db "$tmp"
+        die "building the database of release $PREVIOUS_RELEASE failed" "see $STATE_DIR/$UPGRADE_TMPL.log"
+    fi
+    psql -U "$DB_USER" -q -c "ALTER DATABASE \"$tmp\" RENAME TO \"$UPGRADE_TMPL\"" || die "could not rename $tmp"
+    [ ! -d "$STATE_DIR/filestore/filestore/$tmp" ] ||
+        mv "$STATE_DIR/filestore/filestore/$tmp" "$STATE_DIR/filestore/filestore/$UPGRADE_TMPL"
 }
 
 # Drops the template databases no checkout has used for six hours.

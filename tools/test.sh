@@ -13,6 +13,9 @@ command -v wkhtmltopdf >/dev/null || die "wkhtmltopdf is not installed: PDF repo
     die "the Python package websocket-client is missing from .venv" "run: make setup"
 
 ensure_templates
+ensure_test_template
+ensure_l10n_template
+ensure_upgrade_template
 deps_tmpl="$DEPS_TMPL"
 addon_tmpl="$ADDON_TMPL"
 # Templates of earlier versions of the addon are dropped once unused for a while.
@@ -24,19 +27,28 @@ DEPS_DB="agency_test_deps_$run_id"
 # Tests of concurrent runs and crashes need real, committed transactions: they
 # get a database of their own.
 SCRATCH_DB="agency_test_scratch_$run_id"
-cleanup() { drop_db "$TEST_DB"; drop_db "$DEPS_DB"; drop_db "$SCRATCH_DB"; }
+# Invoices of localised companies are compared in a database with the localisations.
+L10N_DB="agency_test_l10n_$run_id"
+# A database of the previous release, upgraded by the suite.
+UPGRADE_DB="agency_test_upgrade_$run_id"
+cleanup() {
+    drop_db "$TEST_DB"; drop_db "$DEPS_DB"; drop_db "$SCRATCH_DB"; drop_db "$L10N_DB"; drop_db "$UPGRADE_DB"
+}
 trap cleanup EXIT
-clone_db "$addon_tmpl" "$TEST_DB"
+clone_db "$TEST_TMPL" "$TEST_DB"
 clone_db "$deps_tmpl" "$DEPS_DB"
 clone_db "$addon_tmpl" "$SCRATCH_DB"
+clone_db "$L10N_TMPL" "$L10N_DB"
+clone_db "$UPGRADE_TMPL" "$UPGRADE_DB"
 
-export AGENCY_BILLING_DEPS_DB="$DEPS_DB" AGENCY_BILLING_SCRATCH_DB="$SCRATCH_DB"
+export AGENCY_BILLING_DEPS_DB="$DEPS_DB" AGENCY_BILLING_SCRATCH_DB="$SCRATCH_DB" AGENCY_BILLING_L10N_DB="$L10N_DB" \
+    AGENCY_BILLING_UPGRADE_DB="$UPGRADE_DB" AGENCY_BILLING_ODOO_CONF="$TEST_CONF"
 log "running the test suite on $TEST_DB"
 cd "$ROOT"
 set +e
 [ $# -gt 0 ] || set -- tests
 "$VENV/bin/python" -m pytest \
-    --odoo-config="$ODOO_CONF" --odoo-database="$TEST_DB" --odoo-http \
+    --odoo-config="$TEST_CONF" --odoo-database="$TEST_DB" --odoo-http \
     --odoo-log-level="${ODOO_TEST_LOG_LEVEL:-warn}" "$@"
 status=$?
 set -e

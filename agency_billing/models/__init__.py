@@ -1,3 +1,4 @@
+from . import agency_charge_source
 from . import account_analytic_line
 from . import account_move
 from . import account_move_line

@@ -1,8 +1,12 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.fields import Domain
+from odoo.fields import Command, Domain
+from odoo.tools.misc import format_date
 
 from .. import const, rounding
+from ..charges import Charge
 
 # What a billed timesheet line keeps as it was billed.
 LOCKED_FIELDS = (
@@ -17,7 +21,8 @@ LOCKED_FIELDS = (
 
 
 class AccountAnalyticLine(models.Model):
-    _inherit = "account.analytic.line"
+    _name = "account.analytic.line"
+    _inherit = ["account.analytic.line", "agency.charge.source"]
 
     # the oldest entry of a group is what "age of unbilled time" means
     date = fields.Date(aggregator="min")
@@ -279,3 +284,157 @@ class AccountAnalyticLine(models.Model):
         self.env.add_to_compute(self._fields["agency_rate_expected"], lines)
         self.env.add_to_compute(self._fields["agency_rate_level"], lines)
         self.env.add_to_compute(self._fields["agency_amount_expected"], lines)
+
+    # ------------------------------------------------------------------
+    # CHARGE SOURCE (see agency.charge.source)
+    # ------------------------------------------------------------------
+    _agency_charge_sequence = 20
+
+    @api.model
+    def _agency_source_description(self):
+        return self.env._("Timesheets")
+
+    @api.model
+    def _agency_run_domain(self, run):
+        domain = self._agency_to_bill_domain(run.date, run.company_id)
+        if run.scope_partner_ids:
+            domain &= Domain("partner_id", "child_of", run.scope_partner_ids.ids)
+        if run.scope_project_ids:
+            domain &= Domain("project_id", "in", run.scope_project_ids.ids)
+        return domain
+
+    @api.model
+    def _agency_due_partner_ids(self, run):
+        if run.scope_item_ids:
+            return set()
+        groups = self._read_group(self._agency_run_domain(run), groupby=["partner_id"])
+        return {partner.commercial_partner_id.id for (partner,) in groups}
+
+    @api.model
+    def _agency_get_charges(self, batch, partners):
+        """The unbilled billable time of the clients, one charge per invoice line.
+
+        Entries are grouped per client setting (project, task, employee or
+        entry) and never across rates. Entries without a rate anywhere are
+        left to bill (never billed at a wrong price) and listed in the run log.
+        """
+        run = batch.run
+        if run.scope_item_ids:
+            return []
+        AAL = self.with_company(run.company_id)
+        lines = AAL.search(
+            self._agency_run_domain(run) & Domain("partner_id", "child_of", partners.ids), order="date, id"
+        )
+        if not lines:
+            return []
+        rates = self.env["agency.rate"]._find_rates(lines)
+        groups = {}
+        no_rate = defaultdict(lambda: AAL)
+        for line in lines:
+            client = line.partner_id.commercial_partner_id
+            rate, _level = rates[line]
+            if rate is None:
+                no_rate[client] |= line
+                continue
+            grouping = client.agency_time_grouping or "project"
+            key = (
+                client,
+                line.project_id,
+                line._agency_time_product(),
+                rate,
+                line.task_id if grouping == "task" else None,
+                line.employee_id if grouping == "employee" else None,
+                line.id if grouping == "entry" else None,
+            )
+            groups.setdefault(key, AAL)
+            groups[key] |= line
+        for client, missing in no_rate.items():
+            run._log(
+                client,
+                "skipped",
+                self.env._(
+                    "No rate found for %(count)s timesheet entries (%(hours)s h): set a rate for the "
+                    "project, client or employee, or a service product for time. They were not billed.",
+                    count=len(missing),
+                    hours=round(sum(missing.mapped("unit_amount")), 2),
+                ),
+            )
+        return [
+            Charge(
+                source=self._name,
+                partner=client,
+                currency=run.company_id.currency_id,
+                project=project,
+                records=timesheets,
+                values={"product": product, "rate": rate, "task": task, "employee": employee},
+            )
+            for (client, project, product, rate, task, employee, _entry), timesheets in groups.items()
+        ]
+
+    @api.model
+    def _prepare_agency_invoice_line_vals(self, charge, invoice_vals):
+        """The invoice line that bills a group of timesheet lines at one rate."""
+        company = self.env["res.company"].browse(invoice_vals["company_id"])
+        fiscal_position = self.env["account.fiscal.position"].browse(invoice_vals.get("fiscal_position_id"))
+        product, rate = charge.values["product"], charge.values["rate"]
+        timesheets = charge.records
+        vals = {
+            "name": self._agency_time_label(charge),
+            "quantity": round(sum(timesheets.mapped("agency_quantity")), 6),
+            "price_unit": rate,
+            "agency_timesheet_billing_ids": [
+                Command.create({"analytic_line_id": line.id, "rate": rate, "quantity": line.agency_quantity})
+                for line in timesheets
+            ],
+        }
+        taxes = self.env["account.tax"]
+        if product:
+            vals["product_id"] = product.id
+            vals["product_uom_id"] = product.uom_id.id
+            taxes = product.taxes_id._filter_taxes_by_company(company)
+            if fiscal_position:
+                taxes = fiscal_position.map_tax(taxes)
+        vals["tax_ids"] = [Command.set(taxes.ids)]
+        if charge.project.account_id:
+            vals["analytic_distribution"] = {str(charge.project.account_id.id): 100}
+        return vals
+
+    @api.model
+    def _agency_time_label(self, charge):
+        """ "Shop — Checkout: 2 Mar 2027 to 9 Mar 2027, 3.50 h × 95.00", in the client's language."""
+        client = charge.partner
+        env = (
+            self.with_context(lang=client.lang).env
+            if client.lang and client.lang != self.env.lang
+            else self.env
+        )
+        timesheets = charge.records
+        task, employee = charge.values.get("task"), charge.values.get("employee")
+        first, last = min(timesheets.mapped("date")), max(timesheets.mapped("date"))
+        if len(timesheets) == 1:
+            parts = [charge.project.name, timesheets.task_id.name, timesheets.name]
+        else:
+            parts = [charge.project.name, task.name if task else None, employee.name if employee else None]
+        subject = " — ".join(filter(None, parts))
+        day = "d MMM yyyy"
+        period = (
+            format_date(env, first, date_format=day)
+            if first == last
+            else env._(
+                "%(start)s to %(end)s",
+                start=format_date(env, first, date_format=day),
+                end=format_date(env, last, date_format=day),
+            )
+        )
+        quantity = sum(timesheets.mapped("agency_quantity"))
+        return env._(
+            "%(subject)s: %(period)s, %(hours)s h × %(rate)s",
+            subject=subject,
+            period=period,
+            hours=f"{quantity:.2f}",
+            rate=f"{charge.values['rate']:.2f}",
+        )
+
+    @api.model
+    def _agency_after_invoicing(self, batch, lines):
+        return {"timesheet_count": len(lines.agency_timesheet_billing_ids)}

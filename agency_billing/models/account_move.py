@@ -1,5 +1,103 @@
-from odoo import fields, models
+import os
+
+from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Command
+
+from odoo.addons.account.models import account_move as odoo_account_move
+
+from .. import const
+
+# account.move.line._compute_sequence: product lines first, then the taxes
+PRODUCT_LINE_SEQUENCE = 100
+TAX_LINE_SEQUENCE = 10000
+
+# What the one-go creation knows how to make (see _agency_fast_refusal):
+# invoice values and invoice line values with any other key go the ordinary way.
+FAST_INVOICE_KEYS = frozenset(
+    {
+        "move_type",
+        "partner_id",
+        "company_id",
+        "currency_id",
+        "journal_id",
+        "fiscal_position_id",
+        "invoice_date",
+        "invoice_origin",
+        "invoice_payment_term_id",
+        "invoice_user_id",
+        "ref",
+        "narration",
+        "agency_billing_run_id",
+        "invoice_line_ids",
+    }
+)
+FAST_LINE_KEYS = frozenset(
+    {
+        "name",
+        "product_id",
+        "product_uom_id",
+        "quantity",
+        "price_unit",
+        "discount",
+        "tax_ids",
+        "analytic_distribution",
+        "display_type",
+        "agency_item_id",
+        "agency_period_key",
+        "agency_period_start",
+        "agency_period_end",
+        "agency_timesheet_billing_ids",
+    }
+)
+# Fields of journal items whose values the one-go creation gives (or has the
+# tax engine give) instead of letting Odoo compute them: a module that
+# overrides how Odoo computes one of them must be reviewed before its
+# invoices can be made in one go.
+FAST_PRECOMPUTED_LINE_FIELDS = (
+    "account_id",
+    "currency_id",
+    "partner_id",
+    "is_storno",
+    "sequence",
+    "analytic_distribution",
+    "price_subtotal",
+    "price_total",
+    "balance",
+    "amount_currency",
+    "tax_tag_ids",
+)
+# Methods of Odoo's invoice synchronisation that the one-go creation stands in for.
+FAST_REPLACED_METHODS = {
+    "account.move": (
+        "_sync_dynamic_lines",
+        "_sync_dynamic_line",
+        "_sync_tax_lines",
+        "_sync_rounding_lines",
+        "_sync_unbalanced_lines",
+        "_sync_non_deductible_base_lines",
+        "_sync_invoice",
+        "_get_rounded_base_and_tax_lines",
+        "_prepare_product_base_line_for_taxes_computation",
+        "_get_product_base_line_currency_rate",
+    ),
+    "account.move.line": ("_sync_invoice",),
+}
+# Modules whose overrides of the methods above were read and make no difference
+# for the invoices made in one go.
+FAST_REVIEWED_MODULES = {
+    "account": "Odoo's own accounting: what the one-go creation reproduces",
+    "analytic": "the analytic mixin's lookup of distribution models, excluded when a company has any",
+    "agency_billing": "this addon",
+    "sale": "is_storno of down payments: only with storno accounting, which the one-go creation excludes",
+    "sale_project": "analytic distribution from a project in the context or a project's sales order line, "
+    "both excluded from the one-go creation",
+}
+ACCOUNT_MOVE_FILE = os.path.realpath(odoo_account_move.__file__)
+
+
+class FastRefusedError(Exception):
+    """An invoice made in one go is not what the ordinary way would make: make it that way."""
 
 
 class AccountMove(models.Model):
@@ -72,3 +170,445 @@ class AccountMove(models.Model):
         if items:
             items.exists()._update_billing_status()
         return res
+
+    # ------------------------------------------------------------------
+    # ONE-GO INVOICE CREATION (the billing run's)
+    # ------------------------------------------------------------------
+    # Odoo's account.move.create() recomputes an invoice line by line through
+    # its synchronisation (one write per line), which is most of what a
+    # billing run costs. For the invoices it knows how to make, the run asks
+    # Odoo's tax engine (account.tax) for the amounts, tags and tax lines of
+    # a whole invoice at once, creates the invoice with them as Odoo does for
+    # an imported invoice, adds the receivable lines from Odoo's own
+    # needed_terms, and checks the balance. Anything else goes the ordinary
+    # way. tests/test_billing_accounting.py proves both ways equal.
+
+    @api.model
+    def _agency_create_invoices(self, vals_list):
+        """Create customer invoices from ``vals_list``, as ``create()`` would.
+
+        Returns ``(moves, fast)``: the invoices in the order of ``vals_list``
+        (so in the order of their ids, and later of their numbers) and those
+        made in one go. Runs of consecutive invoices are created together.
+        """
+        Move = self.with_context(**const.QUIET_CONTEXT, default_move_type="out_invoice")
+        contexts = {}
+        chunks = []  # [(fast?, [vals])], consecutive invoices of the same way
+        for vals in vals_list:
+            company = self.env["res.company"].browse(vals["company_id"])
+            if company not in contexts:
+                contexts[company] = Move._agency_fast_context(company)
+            is_fast = not Move._agency_fast_refusal(vals, contexts[company])
+            if chunks and chunks[-1][0] == is_fast:
+                chunks[-1][1].append(vals)
+            else:
+                chunks.append((is_fast, [vals]))
+        moves, fast = self.browse(), self.browse()
+        for is_fast, chunk in chunks:
+            if is_fast:
+                try:
+                    with self.env.cr.savepoint():
+                        made = Move._agency_create_fast(chunk, contexts)
+                except FastRefusedError:
+                    self.env.invalidate_all()
+                    made = Move.create(chunk)
+                else:
+                    fast |= made
+            else:
+                made = Move.create(chunk)
+            moves |= made
+        return moves, fast
+
+    def _agency_post(self, fast=None):
+        """Post the invoices; numbers follow their order, as one ``_post()`` would give them.
+
+        ``fast``: those made in one go, posted without Odoo's line
+        synchronisation (all their lines are in company currency: posting
+        changes nothing it would have to follow), as point_of_sale does.
+        """
+        fast = fast or self.browse()
+        chunks = []
+        for move in self.sorted("id"):
+            is_fast = move in fast
+            if chunks and chunks[-1][0] == is_fast:
+                chunks[-1][1].append(move.id)
+            else:
+                chunks.append((is_fast, [move.id]))
+        quiet = self.with_context(**const.QUIET_CONTEXT)
+        for is_fast, ids in chunks:
+            moves = quiet.browse(ids)
+            if is_fast:
+                moves = moves.with_context(skip_invoice_sync=True)
+            moves._post(soft=False)
+        return True
+
+    @api.model
+    def _agency_fast_context(self, company):
+        """What the invoices of one company in one call share."""
+        Journal = self.env["account.journal"]
+        params = self.env["ir.config_parameter"].sudo()
+        defaults = self.default_get(["invoice_payment_term_id", "invoice_cash_rounding_id"])
+        return {
+            "company": company,
+            "enabled": params.get_param(const.PARAM_FAST_INVOICES, "1") not in ("0", "false", "False"),
+            "defaults": defaults,
+            "journal": Journal.search(
+                [*Journal._check_company_domain(company), ("type", "=", "sale")], limit=1
+            ),
+            "refusal": self._agency_fast_company_refusal(company),
+            "income_accounts": {},
+            "line_totals": {},
+        }
+
+    @api.model
+    def _agency_fast_company_refusal(self, company):
+        """Why no invoice of ``company`` can be made in one go, or None."""
+
+        def overridden():
+            overrides = self._agency_fast_unreviewed_overrides()
+            return "overridden by " + ", ".join(sorted(overrides)) if overrides else None
+
+        def own_synchronisation():
+            probe = self.new({"move_type": "out_invoice", "company_id": company.id})
+            return (
+                None
+                if self._agency_sync_stack_is_odoo(probe)
+                else "a module adds its own line synchronisation"
+            )
+
+        checks = (
+            lambda: (
+                "tax rounding method"
+                if company.tax_calculation_rounding_method not in ("round_per_line", "round_globally")
+                else None
+            ),
+            lambda: "storno accounting" if company.account_storno else None,
+            # a model's distribution reaches the lines, and the tax lines,
+            # through Odoo's own per-line lookup
+            lambda: (
+                "analytic distribution models"
+                if self.env["account.analytic.distribution.model"].search_count(
+                    [("company_id", "in", [company.id, False])], limit=1
+                )
+                else None
+            ),
+            lambda: "project in the context" if self.env.context.get("project_id") else None,
+            overridden,
+            own_synchronisation,
+        )
+        return next(filter(None, (check() for check in checks)), None)
+
+    @api.model
+    def _agency_fast_unreviewed_overrides(self):
+        """Modules that change what the one-go creation stands in for and nobody reviewed."""
+        Line = self.env["account.move.line"]
+        methods = {model: set(names) for model, names in FAST_REPLACED_METHODS.items()}
+        for fname in FAST_PRECOMPUTED_LINE_FIELDS:
+            compute = Line._fields[fname].compute
+            if isinstance(compute, str):
+                methods["account.move.line"].add(compute)
+        modules = set()
+        for model, names in methods.items():
+            for cls in type(self.env[model]).__mro__:
+                module = getattr(cls, "_module", None)
+                if module and module not in FAST_REVIEWED_MODULES and names & set(vars(cls)):
+                    modules.add(module)
+        return modules
+
+    @api.model
+    def _agency_sync_stack_is_odoo(self, moves):
+        """Whether Odoo's line synchronisation of ``moves`` is Odoo's own, step by step."""
+        stack, _update = moves._get_sync_stack({"records": moves})
+        for _sequence, step in stack:
+            generator = getattr(step, "gen", None)
+            code = getattr(generator, "gi_code", None)
+            if code is None or os.path.realpath(code.co_filename) != ACCOUNT_MOVE_FILE:
+                return False
+            generator.close()
+        return True
+
+    @api.model
+    def _agency_fast_refusal(self, vals, context):
+        """Why ``vals`` cannot be made in one go (a short reason), or None.
+
+        Decided on the final values, after every ``_prepare_*_vals`` hook,
+        by what the one-go creation knows how to make: anything else (another
+        key, a discount, a cash rounding, an early-payment discount from any
+        source, a foreign currency, special taxes) goes the ordinary way.
+        """
+        refusal = self._agency_fast_invoice_refusal(vals, context)
+        if refusal:
+            return refusal
+        fiscal_position = self.env["account.fiscal.position"].browse(vals.get("fiscal_position_id"))
+        lines = (
+            self._agency_fast_line_refusal(command, fiscal_position, context)
+            for command in vals.get("invoice_line_ids") or ()
+        )
+        return next(filter(None, lines), None)
+
+    @api.model
+    def _agency_fast_invoice_refusal(self, vals, context):
+        company = context["company"]
+
+        def payment_term():
+            term_id = vals.get("invoice_payment_term_id") or context["defaults"].get(
+                "invoice_payment_term_id"
+            )
+            partner = self.env["res.partner"].browse(vals["partner_id"])
+            term = (
+                self.env["account.payment.term"].browse(term_id)
+                if term_id
+                else partner.with_company(company).property_payment_term_id
+            )
+            return "early-payment discount" if term.early_discount else None
+
+        unknown = set(vals) - self._agency_fast_invoice_keys()
+        checks = (
+            lambda: "switched off" if not context["enabled"] else None,
+            lambda: context["refusal"],
+            lambda: "invoice values " + ", ".join(sorted(unknown)) if unknown else None,
+            lambda: "not a customer invoice" if vals.get("move_type") != "out_invoice" else None,
+            lambda: "foreign currency" if vals.get("currency_id") != company.currency_id.id else None,
+            lambda: "another journal" if vals.get("journal_id") != context["journal"].id else None,
+            payment_term,
+            lambda: "cash rounding" if context["defaults"].get("invoice_cash_rounding_id") else None,
+        )
+        return next(filter(None, (check() for check in checks)), None)
+
+    @api.model
+    def _agency_fast_line_refusal(self, command, fiscal_position, context):
+        if command[0] != Command.CREATE:
+            return "line command"
+        line = command[2]
+        product = self.env["product.product"].browse(line.get("product_id"))
+
+        def taxes():
+            tax_ids = self._agency_command_ids(line.get("tax_ids"))
+            special = any(
+                tax.tax_exigibility != "on_invoice" or tax.amount_type == "code"
+                for tax in self.env["account.tax"].browse(tax_ids).flatten_taxes_hierarchy()
+            )
+            return "cash-basis or Python-coded tax" if special else None
+
+        unknown = set(line) - self._agency_fast_line_keys()
+        checks = (
+            lambda: "line values " + ", ".join(sorted(unknown)) if unknown else None,
+            lambda: "section or note" if line.get("display_type", "product") != "product" else None,
+            # without them Odoo computes them (from the product, the display type)
+            lambda: "line without quantity or price" if not {"quantity", "price_unit"} <= set(line) else None,
+            lambda: "discount" if line.get("discount") else None,
+            lambda: "line without product" if not product else None,
+            lambda: (
+                "another unit of measure"
+                if line.get("product_uom_id", product.uom_id.id) != product.uom_id.id
+                else None
+            ),
+            taxes,
+            lambda: (
+                "no income account"
+                if not self._agency_fast_income_account(product, fiscal_position, context)
+                else None
+            ),
+        )
+        return next(filter(None, (check() for check in checks)), None)
+
+    @api.model
+    def _agency_fast_invoice_keys(self):
+        """Invoice values the one-go creation knows: an addon whose extra field
+        changes no amount (a link, a note) adds it here to keep the one-go way."""
+        return FAST_INVOICE_KEYS
+
+    @api.model
+    def _agency_fast_line_keys(self):
+        """Invoice line values the one-go creation knows (see ``_agency_fast_invoice_keys``)."""
+        return FAST_LINE_KEYS
+
+    @api.model
+    def _agency_command_ids(self, commands):
+        """The ids an x2many value of ``[Command.set(ids)]`` (or plain ids) gives."""
+        ids = []
+        for command in commands or ():
+            if isinstance(command, int):
+                ids.append(command)
+            elif command[0] == Command.SET:
+                ids = list(command[2])
+            elif command[0] == Command.LINK:
+                ids.append(command[1])
+            elif command[0] == Command.CLEAR:
+                ids = []
+        return ids
+
+    @api.model
+    def _agency_fast_income_account(self, product, fiscal_position, context):
+        key = (product.id, fiscal_position.id)
+        accounts = context["income_accounts"]
+        if key not in accounts:
+            accounts[key] = (
+                product.product_tmpl_id.with_company(context["company"])
+                .get_product_accounts(fiscal_pos=fiscal_position)
+                .get("income")
+            )
+        return accounts[key]
+
+    @api.model
+    def _agency_create_fast(self, vals_list, contexts):
+        """Create invoices in one go; raise ``FastRefusedError`` if one is not what Odoo would make."""
+        prepared = [self._agency_prepare_fast_vals(vals, contexts) for vals in vals_list]
+        unsynced = {"skip_invoice_sync": True, "skip_invoice_line_sync": True, "check_move_validity": False}
+        moves = self.with_context(**unsynced).create(prepared)
+        # Their subtotals and totals came with them, from the same per-line
+        # computation as account.move.line._compute_totals: Odoo need not make
+        # it again (it does not keep given values of read-only computed fields).
+        lines = moves.line_ids.filtered(lambda line: line.display_type == "product")
+        for fname in ("price_subtotal", "price_total"):
+            self.env.remove_to_compute(lines._fields[fname], lines)
+        self._agency_check_fast_moves(moves)
+        needed = self._sync_dynamic_line_needed_values(moves.mapped("needed_terms"))
+        self.env["account.move.line"].with_context(**const.QUIET_CONTEXT, **unsynced).create(
+            [{**key, **values, "display_type": "payment_term"} for key, values in needed.items()]
+        )
+        with self._check_balanced({"records": moves}):
+            pass
+        return moves
+
+    def _agency_check_fast_moves(self, moves):
+        """The invoices made in one go, as Odoo made them: anything the one-go way does not do refuses them."""
+        for move in moves:
+            if (
+                move.currency_id != move.company_id.currency_id
+                or move.invoice_payment_term_id.early_discount
+                or move.invoice_cash_rounding_id
+                or move.is_storno
+                or any(line.discount or line.is_storno for line in move.line_ids)
+                or set(move.line_ids.mapped("display_type")) - {"product", "tax"}
+            ):
+                raise FastRefusedError(move)
+        if not self._agency_sync_stack_is_odoo(moves):
+            raise FastRefusedError(moves)
+
+    @api.model
+    def _agency_prepare_fast_vals(self, vals, contexts):
+        """The invoice's values with every journal item but the receivable ones, from Odoo's tax engine."""
+        context = contexts[self.env["res.company"].browse(vals["company_id"])]
+        company = context["company"]
+        AccountTax = self.env["account.tax"]
+        Line = self.env["account.move.line"]
+        partner = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id
+        fiscal_position = self.env["account.fiscal.position"].browse(vals.get("fiscal_position_id"))
+        vals = dict(vals)
+        product_lines = [dict(command[2]) for command in vals.pop("invoice_line_ids")]
+        base_lines = []
+        for line in product_lines:
+            product = self.env["product.product"].browse(line["product_id"])
+            # what Odoo stores, hence computes with: values at the fields' precision
+            for fname in ("quantity", "price_unit", "discount"):
+                line[fname] = Line._fields[fname].convert_to_cache(line.get(fname) or 0.0, Line)
+            taxes = AccountTax.browse(self._agency_command_ids(line.get("tax_ids")))
+            # no analytic distribution model (see _agency_fast_company_refusal):
+            # Odoo's per-line lookup would find nothing
+            line.setdefault("analytic_distribution", False)
+            line["display_type"] = "product"
+            line.setdefault("product_uom_id", product.uom_id.id)
+            base_lines.append(
+                AccountTax._prepare_base_line_for_taxes_computation(
+                    line,
+                    price_unit=line["price_unit"],
+                    quantity=line["quantity"],
+                    discount=line["discount"],
+                    currency_id=company.currency_id,
+                    product_id=product,
+                    product_uom_id=product.uom_id,
+                    tax_ids=taxes,
+                    partner_id=partner,
+                    account_id=self._agency_fast_income_account(product, fiscal_position, context),
+                    analytic_distribution=line["analytic_distribution"],
+                    rate=1.0,
+                    sign=-1,  # customer invoice: income is a credit
+                    is_refund=False,
+                    special_mode=False,
+                    name=line.get("name"),
+                )
+            )
+        for base_line in base_lines:
+            # each line alone, as account.move.line._compute_totals does; the
+            # same price, quantity, discount, product and taxes give the same totals
+            key = (
+                base_line["price_unit"],
+                base_line["quantity"],
+                base_line["discount"],
+                base_line["product_id"].id,
+                base_line["product_uom_id"].id,
+                tuple(base_line["tax_ids"].ids),
+            )
+            if key not in context["line_totals"]:
+                AccountTax._add_tax_details_in_base_line(base_line, company)
+                AccountTax._round_base_lines_tax_details([base_line], company)
+                details = base_line["tax_details"]
+                context["line_totals"][key] = {
+                    "price_subtotal": details["total_excluded_currency"],
+                    "price_total": details["total_included_currency"],
+                }
+            base_line["record"].update(context["line_totals"][key])
+        AccountTax._add_tax_details_in_base_lines(base_lines, company)
+        AccountTax._round_base_lines_tax_details(base_lines, company)
+        AccountTax._add_accounting_data_in_base_lines_tax_details(
+            base_lines, company, include_caba_tags=False
+        )
+        results = AccountTax._prepare_tax_lines(base_lines, company)
+        for base_line, to_update in results["base_lines_to_update"]:
+            base_line["record"].update(to_update)
+            base_line["record"]["account_id"] = base_line["account_id"].id
+        tax_lines = [{**tax_vals, "display_type": "tax"} for tax_vals in results["tax_lines_to_add"]]
+        # the values Odoo would precompute one line at a time on a temporary
+        # record, the same as its computations for an invoice in the company's
+        # currency without storno accounting
+        common = {"currency_id": company.currency_id.id, "partner_id": partner.id, "is_storno": False}
+        for line in product_lines:
+            line.update(common, sequence=PRODUCT_LINE_SEQUENCE)
+        for line in tax_lines:
+            line.update(
+                common, sequence=TAX_LINE_SEQUENCE, quantity=0.0, price_unit=0.0, product_uom_id=False
+            )
+        vals["line_ids"] = [Command.create(line) for line in product_lines + tax_lines]
+        return vals
+
+    @api.model
+    def _agency_estimate_totals(self, vals_list):
+        """[(untaxed, total)] of the invoices ``vals_list`` would make, in their currency.
+
+        Odoo's tax engine on the same values as the invoices (at the fields'
+        precision, taxes as given), without creating anything: for previews.
+        """
+        AccountTax = self.env["account.tax"]
+        Line = self.env["account.move.line"]
+        results = []
+        for vals in vals_list:
+            company = self.env["res.company"].browse(vals["company_id"])
+            currency = self.env["res.currency"].browse(vals["currency_id"])
+            base_lines = []
+            for command in vals.get("invoice_line_ids") or ():
+                line = command[2]
+                if line.get("display_type", "product") != "product":
+                    continue
+                product = self.env["product.product"].browse(line.get("product_id"))
+                base_lines.append(
+                    AccountTax._prepare_base_line_for_taxes_computation(
+                        None,
+                        price_unit=Line._fields["price_unit"].convert_to_cache(
+                            line.get("price_unit", 0.0), Line
+                        ),
+                        quantity=Line._fields["quantity"].convert_to_cache(line.get("quantity", 1.0), Line),
+                        discount=Line._fields["discount"].convert_to_cache(line.get("discount", 0.0), Line),
+                        currency_id=currency,
+                        product_id=product,
+                        tax_ids=AccountTax.browse(self._agency_command_ids(line.get("tax_ids"))),
+                        rate=1.0,
+                        sign=1,
+                        special_mode=False,
+                    )
+                )
+            AccountTax._add_tax_details_in_base_lines(base_lines, company)
+            AccountTax._round_base_lines_tax_details(base_lines, company)
+            summary = AccountTax._get_tax_totals_summary(base_lines, currency, company)
+            results.append((summary["base_amount_currency"], summary["total_amount_currency"]))
+        return results

@@ -6,6 +6,8 @@ from odoo.fields import Domain
 from odoo.tools.misc import format_date
 
 from .. import const, schedule
+from ..charges import Charge
+from ..exceptions import BillingError
 
 # Changing these once a period is billed would move past periods under billed
 # invoices; the user stops the item and creates a new one instead.
@@ -22,7 +24,7 @@ SCHEDULE_FIELDS = (
 class AgencyBillableItem(models.Model):
     _name = "agency.billable.item"
     _description = "Billable Item"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "agency.charge.source"]
     _order = "partner_id, next_invoice_date, id"
     _check_company_auto = True
 
@@ -337,6 +339,100 @@ class AgencyBillableItem(models.Model):
                         state=dict(self._fields["state"]._description_selection(self.env))[item.state],
                     )
                 )
+
+    # ------------------------------------------------------------------
+    # CHARGE SOURCE (see agency.charge.source)
+    # ------------------------------------------------------------------
+    _agency_charge_sequence = 10
+
+    @api.model
+    def _agency_source_description(self):
+        return self.env._("Billable items")
+
+    @api.model
+    def _agency_run_domain(self, run):
+        """The items ``run`` bills by themselves (``next_invoice`` ones ride along)."""
+        domain = Domain("company_id", "=", run.company_id.id)
+        if run.scope_item_ids:
+            return (
+                domain
+                & Domain("id", "in", run.scope_item_ids.ids)
+                & Domain("state", "=", const.STATE_PENDING)
+            )
+        domain &= self._get_due_domain(run.date)
+        if run.scope_partner_ids:
+            domain &= Domain("partner_id", "in", run.scope_partner_ids.ids)
+        return domain
+
+    @api.model
+    def _agency_due_partner_ids(self, run):
+        groups = self._read_group(self._agency_run_domain(run), groupby=["partner_id"])
+        return {partner.id for (partner,) in groups}
+
+    @api.model
+    def _agency_get_charges(self, batch, partners):
+        run = batch.run
+        Item = self.with_company(run.company_id)
+        items = Item.search(self._agency_run_domain(run) & Domain("partner_id", "in", partners.ids))
+        if not run.scope_item_ids:
+            # "add to the client's next invoice": on any invoice the run makes for the client
+            items |= Item.search(
+                [
+                    ("company_id", "=", run.company_id.id),
+                    ("partner_id", "in", partners.ids),
+                    ("state", "=", const.STATE_PENDING),
+                    ("invoice_action", "=", const.ACTION_NEXT_INVOICE),
+                ]
+            )
+        charges = []
+        for item, periods in items._get_due_periods(run.date, force=bool(run.scope_item_ids)).items():
+            rides_along = item.invoice_action == const.ACTION_NEXT_INVOICE and not run.scope_item_ids
+            charges.extend(
+                Charge(
+                    source=self._name,
+                    partner=item.partner_id,
+                    currency=item.currency_id,
+                    project=item.project_id,
+                    records=item,
+                    period=period,
+                    rides_along=rides_along,
+                )
+                for period in periods
+            )
+        return charges
+
+    @api.model
+    def _agency_check_charges(self, batch, partner, charges):
+        no_fiscal_position = self.env["account.fiscal.position"]
+        for item in self.concat(*(charge.records for charge in charges)):
+            if not (
+                batch.income_account(item.product_id, no_fiscal_position) or batch.journal.default_account_id
+            ):
+                raise BillingError(
+                    self.env._(
+                        "No income account for “%(item)s”: set one on its product or product category.",
+                        item=item.name,
+                    )
+                )
+
+    @api.model
+    def _prepare_agency_invoice_line_vals(self, charge, invoice_vals):
+        fiscal_position = self.env["account.fiscal.position"].browse(invoice_vals.get("fiscal_position_id"))
+        lang = charge.partner.lang or self.env.lang
+        return charge.records._prepare_invoice_line_vals(
+            charge.period, fiscal_position=fiscal_position, lang=lang
+        )
+
+    @api.model
+    def _agency_after_invoicing(self, batch, lines):
+        items = lines.agency_item_id
+        items._update_billing_status()
+        items._clear_billing_error()
+        return {"item_count": len(items)}
+
+    @api.model
+    def _agency_flag_failure(self, charges, message):
+        self.concat(*(charge.records for charge in charges))._flag_billing_error(message)
 
     # ------------------------------------------------------------------
     # BILLING HELPERS

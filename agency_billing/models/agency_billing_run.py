@@ -1,40 +1,44 @@
 import logging
+import time
 from collections import defaultdict
 
 import psycopg2.errors
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.fields import Command, Domain
-from odoo.tools.misc import format_date
+from odoo.exceptions import AccessError, UserError
+from odoo.fields import Command
+from odoo.tools import SQL
 
 from .. import const
-from ..charges import TimeCharge
+from ..charges import BillingBatch
 from ..exceptions import BillingError
 
 _logger = logging.getLogger(__name__)
 
-# account.move.line._compute_sequence: product lines first, then the taxes
-PRODUCT_LINE_SEQUENCE = 100
-TAX_LINE_SEQUENCE = 10000
-
-# Context for invoices made by a run: no "created" note, no tracking, no
-# automatic follower: they cost queries per invoice and tell nobody anything.
-QUIET_CREATE = {
-    "tracking_disable": True,
-    "mail_create_nolog": True,
-    "mail_create_nosubscribe": True,
-    "mail_notrack": True,
-}
+# What a concurrent transaction can make a batch fail with: the batch is
+# billed again from a fresh snapshot (Odoo retries a web request the same way).
+RETRYABLE_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected)
 
 
 class AgencyBillingRun(models.Model):
     """One billing run: what it billed, what it skipped and why.
 
-    The chain, each step overridable: ``_cron_bill_due_items`` (entry) →
-    ``_get_due_partners`` (what is due) → ``_bill_partners`` (one batch, locked)
-    → ``_prepare_invoice_vals`` / ``item._prepare_invoice_line_vals`` (plain
-    dicts) → one ``create()`` for the batch → post / send per client setting.
+    The chain, each step overridable:
+
+    - entry points: ``_cron_bill_due_items`` (the daily cron job, which also
+      carries out the runs users hand to the background), ``_run_now`` (a run
+      started by a user: in the request when it is one batch, else in the
+      background), ``_preview`` (a run rolled back);
+    - ``_execute``: the one batch loop of every run, committed batch by batch
+      in the background;
+    - ``_due_partner_ids``: the clients with something due, from every charge
+      source (models inheriting ``agency.charge.source``);
+    - ``_bill_partners``: one batch: lock the clients, ask each source for its
+      charges, ``_plan_partner_invoices`` (group them into invoices),
+      ``_prepare_invoice_vals`` (a plain dict, lines from each charge's source),
+      ``_create_and_process`` (account.move ``_agency_create_invoices``,
+      ``_agency_post``, sending), then each source's ``_agency_after_invoicing``;
+    - ``_log`` / ``_fail_partner``: the run's log.
     """
 
     _name = "agency.billing.run"
@@ -51,7 +55,7 @@ class AgencyBillingRun(models.Model):
     user_id = fields.Many2one(
         "res.users", string="Started By", readonly=True, default=lambda self: self.env.user
     )
-    state = fields.Selection(const.RUN_STATES, default="running", required=True, readonly=True)
+    state = fields.Selection(const.RUN_STATES, default=const.RUN_RUNNING, required=True, readonly=True)
     date_started = fields.Datetime(string="Started", readonly=True, default=fields.Datetime.now)
     date_finished = fields.Datetime(string="Finished", readonly=True)
     duration = fields.Float(string="Duration (s)", readonly=True, digits=(16, 1))
@@ -63,11 +67,42 @@ class AgencyBillingRun(models.Model):
     client_count = fields.Integer(string="Clients Billed", readonly=True)
     skipped_count = fields.Integer(string="Clients Skipped", readonly=True)
     error_count = fields.Integer(string="Errors", readonly=True)
+    partner_done_count = fields.Integer(string="Clients Done", readonly=True)
+    partner_total_count = fields.Integer(string="Clients in All", readonly=True)
+    progress = fields.Float(compute="_compute_progress", help="Share of the run's clients dealt with.")
+    is_stop_requested = fields.Boolean(string="Stop Requested", readonly=True, copy=False)
     log_ids = fields.One2many("agency.billing.run.log", "run_id", readonly=True)
     scope_partner_ids = fields.Many2many("res.partner", string="Only Clients", readonly=True)
     scope_item_ids = fields.Many2many("agency.billable.item", string="Only Items", readonly=True)
     scope_project_ids = fields.Many2many("project.project", string="Only Projects", readonly=True)
-    is_time_only = fields.Boolean(string="Time Only", readonly=True)
+    scope_source = fields.Selection(
+        selection="_selection_scope_source",
+        string="Only",
+        readonly=True,
+        help="The only kind of charge this run bills. Empty: everything due.",
+    )
+
+    _one_scheduled_run_a_day = models.UniqueIndex(
+        "(company_id, date) WHERE trigger = 'cron'",
+        "There is already a scheduled billing run for this company and day.",
+    )
+
+    # ------------------------------------------------------------------
+    # COMPUTE
+    # ------------------------------------------------------------------
+    @api.depends("partner_done_count", "partner_total_count", "state")
+    def _compute_progress(self):
+        for run in self:
+            if run.state in (const.RUN_DONE, const.RUN_STOPPED):
+                run.progress = 100.0
+            elif run.partner_total_count:
+                run.progress = min(100.0, 100.0 * run.partner_done_count / run.partner_total_count)
+            else:
+                run.progress = 0.0
+
+    @api.model
+    def _selection_scope_source(self):
+        return [(source._name, source._agency_source_description()) for source in self._get_charge_sources()]
 
     # ------------------------------------------------------------------
     # CRUD
@@ -86,64 +121,48 @@ class AgencyBillingRun(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_bill_due_items(self):
-        """The daily billing run: every company, in committed batches.
+        """The daily billing run of every company, and the runs users handed to the background.
 
-        Returns with work left when the cron's time is up: Odoo then runs it
-        again at once, and the unfinished run record of today is resumed.
+        Works in committed batches; returns with work left when the cron's
+        time is up (Odoo then runs it again at once, and the unfinished runs
+        are resumed).
         """
-        Cron = self.env["ir.cron"]
-        companies = self._get_companies_to_bill()
-        for company in companies:
+        background = self.search(
+            [("state", "in", [const.RUN_QUEUED, const.RUN_RUNNING]), ("trigger", "!=", "cron")], order="id"
+        )
+        for run in background:
+            if not run._execute(in_background=True):
+                return
+        for company in self._get_companies_to_bill():
             run = self._get_cron_run(company)
-            if run.state != "running":
-                continue
-            batch_size = run._get_batch_size()
-            due = run._due_partner_ids()
-            Cron._commit_progress(remaining=len(due))
-            while due:
-                partners = self.env["res.partner"].browse(due[:batch_size])
-                try:
-                    run._bill_partners(partners)
-                except psycopg2.errors.SerializationFailure:
-                    # another worker changed these clients since our snapshot:
-                    # start again from a fresh one; nothing of this batch is kept
-                    self.env.cr.rollback()
-                    self.env.invalidate_all()
-                    due = run._due_partner_ids()
-                    continue
-                # one look at what is left serves as the progress and the next batch
-                due = run._due_partner_ids()
-                if not due:
-                    run._finish()
-                time_left = Cron._commit_progress(len(partners), remaining=len(due))
-                if due and time_left <= 0:
-                    return
-            if run.state == "running":
-                run._finish()
-                Cron._commit_progress()
+            if run.state == const.RUN_RUNNING and not run._execute(in_background=True):
+                return
 
     @api.model
     def _get_companies_to_bill(self):
-        """Companies with pending items or unbilled billable time."""
-        with_items = self.env["agency.billable.item"]._read_group(
-            [("state", "=", const.STATE_PENDING)], groupby=["company_id"]
+        """Companies with something due in any charge source, or a scheduled run to finish."""
+        unfinished = self.search([("trigger", "=", "cron"), ("state", "=", const.RUN_RUNNING)]).company_id
+        return unfinished | self.env["res.company"].search([("active", "=", True)]).filtered(
+            lambda company: any(
+                source._agency_due_partner_ids(
+                    self.new({"company_id": company.id, "date": self._today(company)})
+                )
+                for source in self._get_charge_sources()
+            )
         )
-        with_time = self.env["account.analytic.line"]._read_group(
-            [("agency_billing_state", "=", "to_bill"), ("project_id", "!=", False)], groupby=["company_id"]
-        )
-        companies = self.env["res.company"]
-        for (company,) in with_items + with_time:
-            companies |= company
-        return companies
+
+    @api.model
+    def _today(self, company):
+        return fields.Date.context_today(self.with_company(company))
 
     @api.model
     def _get_cron_run(self, company):
-        today = fields.Date.context_today(self.with_company(company))
+        today = self._today(company)
         stale = self.search(
             [
                 ("company_id", "=", company.id),
                 ("trigger", "=", "cron"),
-                ("state", "=", "running"),
+                ("state", "=", const.RUN_RUNNING),
                 ("date", "<", today),
             ]
         )
@@ -152,33 +171,44 @@ class AgencyBillingRun(models.Model):
         run = self.search(
             [("company_id", "=", company.id), ("trigger", "=", "cron"), ("date", "=", today)], limit=1
         )
-        return run or self.with_company(company).create(
-            {"company_id": company.id, "date": today, "trigger": "cron", "user_id": self.env.user.id}
-        )
+        if run:
+            return run
+        try:
+            with self.env.cr.savepoint():
+                return self.with_company(company).create(
+                    {"company_id": company.id, "date": today, "trigger": "cron", "user_id": self.env.user.id}
+                )
+        except psycopg2.errors.UniqueViolation:
+            # another worker made today's run meanwhile: it is billing this company
+            return self.browse()
 
     # ------------------------------------------------------------------
     # PUBLIC API (buttons, wizards, RPC)
     # ------------------------------------------------------------------
     @api.model
     def _run_now(
-        self, company, date, partners=None, items=None, trigger="manual", *, projects=None, time_only=False
+        self, company, date, partners=None, items=None, trigger="manual", *, projects=None, source=None
     ):
-        """A run in the current transaction, for one company. Returns the run."""
-        vals = {"company_id": company.id, "date": date, "trigger": trigger, "is_time_only": time_only}
+        """A run for one company, started by a user. Returns the run.
+
+        One batch of clients is billed at once, in the current transaction;
+        more are handed to the billing cron job, which bills them in
+        committed batches while the run's record shows the progress.
+        """
+        vals = {"company_id": company.id, "date": date, "trigger": trigger, "scope_source": source}
         if projects:
             vals["scope_project_ids"] = [Command.set(projects.ids)]
         if partners:
             vals["scope_partner_ids"] = [Command.set(partners.ids)]
         if items:
             vals["scope_item_ids"] = [Command.set(items.ids)]
+            vals["scope_source"] = "agency.billable.item"
         run = self.with_company(company).create(vals)
-        batch_size = run._get_batch_size()
-        while True:
-            batch = run._get_due_partners(limit=batch_size)
-            if not batch:
-                break
-            run._bill_partners(batch)
-        run._finish()
+        due = run._due_partner_ids()
+        if len(due) > run._get_batch_size() and not self.env.context.get("agency_billing_dry_run"):
+            run._start_in_background(len(due))
+        else:
+            run._execute()
         return run
 
     @api.model
@@ -198,16 +228,26 @@ class AgencyBillingRun(models.Model):
         return runs
 
     @api.model
-    def _preview(self, company, date, partners=None):
+    def _preview(self, company, date, partners=None, source=None):
         """What a run would invoice, per client, without writing anything.
 
-        The run is made for real inside a savepoint that is then rolled back,
-        so the amounts are Odoo's own (taxes, fiscal positions, rounding).
+        The first ``PREVIEW_FULL_CLIENTS`` clients are billed for real inside a
+        savepoint that is then rolled back, so their amounts are Odoo's own
+        (taxes, fiscal positions, rounding) and their problems show; the
+        others are totalled by Odoo's tax engine from the same invoice values,
+        without creating anything, and their lines say so.
         """
         lines = []
         savepoint = self.env.cr.savepoint()  # closed below with a rollback
         try:
-            run = self.with_context(agency_billing_dry_run=True)._run_now(company, date, partners=partners)
+            Run = self.with_context(agency_billing_dry_run=True)
+            vals = {"company_id": company.id, "date": date, "trigger": "manual", "scope_source": source}
+            if partners:
+                vals["scope_partner_ids"] = [Command.set(partners.ids)]
+            run = Run.with_company(company).create(vals)
+            due = run._due_partner_ids()
+            full = self.env["res.partner"].browse(due[: const.PREVIEW_FULL_CLIENTS])
+            held = run._bill_partners(full) if full else full
             for move in run.invoice_ids:
                 lines.append(
                     {
@@ -218,6 +258,10 @@ class AgencyBillingRun(models.Model):
                         "line_count": len(move.invoice_line_ids),
                         "description": "\n".join(move.invoice_line_ids.mapped("name")),
                         "level": "billed",
+                        "is_posted": run._automation(move.partner_id.commercial_partner_id)
+                        in (const.AUTOMATION_POST, const.AUTOMATION_SEND),
+                        "is_sent": run._automation(move.partner_id.commercial_partner_id)
+                        == const.AUTOMATION_SEND,
                     }
                 )
             for log in run.log_ids.filtered(lambda log: log.level != "billed"):
@@ -232,8 +276,44 @@ class AgencyBillingRun(models.Model):
                         "level": log.level,
                     }
                 )
+            rest = held | self.env["res.partner"].browse(due[const.PREVIEW_FULL_CLIENTS :])
+            if rest:
+                lines += run._estimate_partners(rest)
         finally:
             savepoint.close(rollback=True)
+            self.env.invalidate_all()
+        return lines
+
+    def _estimate_partners(self, partners):
+        """Preview lines for clients totalled without billing them (see ``_preview``)."""
+        self.ensure_one()
+        lines = []
+        batch_size = self._get_batch_size() * 10
+        for start in range(0, len(partners), batch_size):
+            chunk = partners[start : start + batch_size]
+            batch = self._prepare_batch()
+            charges = self._get_charges(batch, chunk)
+            vals_list, owners = [], []
+            for partner, partner_charges in charges.items():
+                for plan in self._plan_partner_invoices(partner, partner_charges):
+                    vals_list.append(self._prepare_invoice_vals(partner, plan, batch))
+                    owners.append(partner)
+            totals = self.env["account.move"]._agency_estimate_totals(vals_list)
+            for vals, partner, (untaxed, total) in zip(vals_list, owners, totals, strict=True):
+                automation = self._automation(partner)
+                lines.append(
+                    {
+                        "partner_id": partner.id,
+                        "currency_id": vals["currency_id"],
+                        "amount_untaxed": untaxed,
+                        "amount_total": total,
+                        "line_count": len(vals["invoice_line_ids"]),
+                        "description": self.env._("Totalled, not previewed line by line"),
+                        "level": "estimated",
+                        "is_posted": automation in (const.AUTOMATION_POST, const.AUTOMATION_SEND),
+                        "is_sent": automation == const.AUTOMATION_SEND,
+                    }
+                )
             self.env.invalidate_all()
         return lines
 
@@ -256,14 +336,139 @@ class AgencyBillingRun(models.Model):
 
     def action_view_invoices(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
         action["domain"] = [("agency_billing_run_id", "=", self.id)]
         action["context"] = {"create": False}
         return action
 
+    def action_stop(self):
+        """Stop a run working in the background after the batch it is billing."""
+        self.check_access("write")
+        for run in self:
+            if run.state not in (const.RUN_QUEUED, const.RUN_RUNNING):
+                raise UserError(self.env._("The billing run %(run)s is not running.", run=run.name))
+        self.write({"is_stop_requested": True})
+        return True
+
     # ------------------------------------------------------------------
-    # FINDING WHAT IS DUE
+    # THE BATCH LOOP
     # ------------------------------------------------------------------
+    def _start_in_background(self, due_count):
+        self.ensure_one()
+        self.write({"state": const.RUN_QUEUED, "partner_total_count": due_count})
+        self.env.ref("agency_billing.ir_cron_bill_due_items").sudo()._trigger()
+
+    def _execute(self, in_background=False):
+        """Bill what is due for this run, batch by batch, until nothing is left.
+
+        In the background every batch is committed (``ir.cron._commit_progress``)
+        and the run can be stopped between batches; returns False when the
+        cron's time is up. Clients another run holds are tried again once the
+        others are billed, never counted as done before.
+        """
+        self.ensure_one()
+        Cron = self.env["ir.cron"]
+        batch_size = self._get_batch_size()
+        held = set()  # clients another run held when this run came to them
+        waited_since = None
+        if self.state == const.RUN_QUEUED:
+            self.state = const.RUN_RUNNING
+        while True:
+            if in_background:
+                self.invalidate_recordset()
+                if self.state != const.RUN_RUNNING:
+                    return True
+                if self.is_stop_requested:
+                    self._finish(
+                        state=const.RUN_STOPPED,
+                        note=self.env._("Stopped on request; what was billed before stays billed."),
+                    )
+                    Cron._commit_progress()
+                    return True
+            done_ids = self._get_done_partner_ids()
+            due = self._due_partner_ids(done_ids)
+            if not due:
+                self._finish()
+                if in_background:
+                    Cron._commit_progress()
+                return True
+            todo = [partner_id for partner_id in due if partner_id not in held]
+            if not todo:
+                # only clients another run holds are left
+                waited_since = waited_since or time.monotonic()
+                self._wait_for_held_partners(due, in_background, time.monotonic() - waited_since)
+                held.clear()
+                continue
+            waited_since = None
+            partners = self.env["res.partner"].browse(todo[:batch_size])
+            try:
+                now_held = self._bill_partners(partners)
+            except RETRYABLE_ERRORS:
+                if not in_background:
+                    raise  # Odoo retries the whole request (odoo.service.model.retrying)
+                # a concurrent transaction changed what this batch read: bill it
+                # again from a fresh snapshot; nothing of this batch is kept
+                _logger.info("billing run %s: batch retried after a concurrent update", self.name)
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                continue
+            held |= set(now_held.ids)
+            dealt_with = len(partners) - len(now_held)
+            self.write(
+                {
+                    "partner_done_count": len(done_ids) + dealt_with,
+                    "partner_total_count": len(done_ids) + len(due),
+                }
+            )
+            if in_background:
+                time_left = Cron._commit_progress(dealt_with, remaining=len(due) - dealt_with)
+                if time_left <= 0:
+                    return False
+
+    def _wait_for_held_partners(self, partner_ids, in_background, waited):
+        """Only clients another run holds are left: give that run time to finish with them."""
+        partners = self.env["res.partner"].browse(partner_ids)
+        if not in_background:
+            self._bill_held_partners(partners)
+        elif waited > const.HELD_CLIENT_WAIT_SECONDS:
+            for partner in partners:
+                self._log(
+                    partner,
+                    "skipped",
+                    self.env._("Another billing run held this client too long; the next run bills it."),
+                )
+        else:
+            time.sleep(const.HELD_CLIENT_RETRY_SECONDS)
+            self.env["ir.cron"]._commit_progress()  # a fresh snapshot: what the other run committed
+
+    def _bill_held_partners(self, partners):
+        """In a web request: wait (a little) for the clients another run holds, then bill them.
+
+        What that run billed meanwhile is refused by the database (unique
+        indexes) and logged as billed elsewhere.
+        """
+        self.env.cr.execute(SQL("SET LOCAL lock_timeout = %s", const.LOCK_WAIT_REQUEST))
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM res_partner WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                        tuple(partners.ids),
+                    )
+                )
+        except psycopg2.errors.LockNotAvailable:
+            for partner in partners:
+                self._log(
+                    partner,
+                    "skipped",
+                    self.env._("Another billing run is billing this client right now; it bills what is due."),
+                )
+            return
+        finally:
+            self.env.cr.execute(SQL("SET LOCAL lock_timeout = 0"))
+        self._bill_partners(partners)
+
     def _get_batch_size(self):
         value = self.env["ir.config_parameter"].sudo().get_param(const.PARAM_BATCH_SIZE)
         try:
@@ -271,19 +476,21 @@ class AgencyBillingRun(models.Model):
         except ValueError:
             return const.DEFAULT_BATCH_SIZE
 
-    def _get_item_domain(self):
-        self.ensure_one()
-        domain = Domain("company_id", "=", self.company_id.id)
-        if self.scope_item_ids:
-            return (
-                domain
-                & Domain("id", "in", self.scope_item_ids.ids)
-                & Domain("state", "=", const.STATE_PENDING)
-            )
-        domain &= self.env["agency.billable.item"]._get_due_domain(self.date)
-        if self.scope_partner_ids:
-            domain &= Domain("partner_id", "in", self.scope_partner_ids.ids)
-        return domain
+    # ------------------------------------------------------------------
+    # FINDING WHAT IS DUE
+    # ------------------------------------------------------------------
+    @api.model
+    def _get_charge_sources(self):
+        """Every charge source (models inheriting ``agency.charge.source``), in invoice line order."""
+        names = self.env.registry.descendants(["agency.charge.source"], "_inherit")
+        sources = [self.env[name] for name in names if not self.env[name]._abstract]
+        return sorted(sources, key=lambda source: (source._agency_charge_sequence, source._name))
+
+    def _get_run_sources(self):
+        sources = self._get_charge_sources()
+        if self.scope_source:
+            sources = [source for source in sources if source._name == self.scope_source]
+        return sources
 
     def _get_done_partner_ids(self):
         """Clients this run already dealt with (billed, skipped or failed)."""
@@ -297,498 +504,172 @@ class AgencyBillingRun(models.Model):
         )
         return [row[0] for row in self.env.cr.fetchall()]
 
-    def _get_time_domain(self):
-        self.ensure_one()
-        domain = self.env["account.analytic.line"]._agency_to_bill_domain(self.date, self.company_id)
-        if self.scope_partner_ids:
-            domain &= Domain("partner_id", "child_of", self.scope_partner_ids.ids)
-        if self.scope_project_ids:
-            domain &= Domain("project_id", "in", self.scope_project_ids.ids)
-        return domain
-
-    def _due_partner_ids(self):
+    def _due_partner_ids(self, done_ids=None):
         """Ids of the clients with something due that this run has not dealt with yet."""
         self.ensure_one()
         partner_ids = set()
-        if not self.is_time_only:
-            groups = self.env["agency.billable.item"]._read_group(
-                self._get_item_domain(), groupby=["partner_id"]
-            )
-            partner_ids.update(partner.id for (partner,) in groups)
-        if not self.scope_item_ids:
-            groups = self.env["account.analytic.line"]._read_group(
-                self._get_time_domain(), groupby=["partner_id"]
-            )
-            partner_ids.update(partner.commercial_partner_id.id for (partner,) in groups)
-        partner_ids.difference_update(self._get_done_partner_ids())
+        for source in self._get_run_sources():
+            partner_ids |= source._agency_due_partner_ids(self)
+        partner_ids.difference_update(self._get_done_partner_ids() if done_ids is None else done_ids)
         return sorted(partner_ids)
-
-    def _get_due_partners(self, limit=None):
-        return self.env["res.partner"].browse(self._due_partner_ids()[:limit])
 
     # ------------------------------------------------------------------
     # BILLING ONE BATCH
     # ------------------------------------------------------------------
-    def _bill_partners(self, partners):
-        """Bill a batch of clients, each all or nothing, in one transaction."""
-        self.ensure_one()
-        # Row locks on the clients: a concurrent run skips them instead of
-        # billing them twice (and the unique index on invoice lines backs this up).
-        locked = partners.try_lock_for_update(allow_referencing=True)
-        for partner in partners - locked:
-            self._log(partner, "skipped", self.env._("Another billing run is billing this client right now."))
-        if not locked:
-            return
-        Item = self.env["agency.billable.item"].with_company(self.company_id)
-        items = Item.browse()
-        if not self.is_time_only:
-            items = Item.search(self._get_item_domain() & Domain("partner_id", "in", locked.ids))
-        if not self.scope_item_ids and not self.is_time_only:
-            # "next invoice" items ride along on the invoices this run makes
-            items |= Item.search(
-                [
-                    ("company_id", "=", self.company_id.id),
-                    ("partner_id", "in", items.partner_id.ids),
-                    ("state", "=", const.STATE_PENDING),
-                    ("invoice_action", "=", const.ACTION_NEXT_INVOICE),
-                ]
-            )
-        due = items._get_due_periods(self.date, force=bool(self.scope_item_ids))
-        by_partner = defaultdict(dict)
-        for item, periods in due.items():
-            by_partner[item.partner_id][item] = periods
-        time_by_partner = self._get_time_charges(locked) if not self.scope_item_ids else {}
-        billable = self.env["res.partner"].concat(*by_partner, *time_by_partner)
-        batch = self._prepare_batch_context()
-        for partner in locked - billable:
-            self._log(partner, "skipped", self.env._("Nothing due to invoice."))
-
-        plans = {}
-        for partner in billable:
-            item_periods = by_partner.get(partner, {})
-            try:
-                plans[partner] = self._plan_partner_invoices(
-                    partner, item_periods, time_by_partner.get(partner, []), batch=batch
-                )
-            except BillingError as error:
-                self._fail_partner(
-                    partner, self.env["agency.billable.item"].concat(*item_periods), str(error)
-                )
-        plans = {partner: plan for partner, plan in plans.items() if plan}
-        if not plans:
-            return
-
-        try:
-            with self.env.cr.savepoint():
-                self._create_and_process(plans, batch=batch)
-        except Exception:
-            _logger.info(
-                "billing run %s: batch failed, billing its clients one by one", self.name, exc_info=True
-            )
-            self.env.invalidate_all()
-            for partner, plan in plans.items():
-                try:
-                    with self.env.cr.savepoint():
-                        self._create_and_process({partner: plan}, batch=batch)
-                except Exception as error:
-                    self.env.invalidate_all()
-                    items = self.env["agency.billable.item"].concat(
-                        *(i for inv in plan for i, _p in inv["lines"] if not isinstance(i, TimeCharge))
-                    )
-                    self._fail_partner(partner, items, self._error_message(error), error=error)
-
-    def _plan_partner_invoices(self, partner, item_periods, time_charges=(), batch=None):
-        """Group a client's due periods and time into invoices: [{currency, project, lines}].
-
-        A line is ``(item, period)`` or ``(TimeCharge, None)``.
-        """
-        self._check_partner_billable(partner, item_periods, batch or self._prepare_batch_context())
-        group_by_project = partner.with_company(self.company_id).billing_group_by_project
-        groups = {}
-        for charge in time_charges:
-            key = (charge.currency, charge.project if group_by_project else None)
-            groups.setdefault(key, []).append((charge, None))
-        riders = []
-        for item, periods in item_periods.items():
-            if item.invoice_action == const.ACTION_NEXT_INVOICE:
-                riders.append((item, periods))
-                continue
-            key = (item.currency_id, item.project_id if group_by_project else None)
-            groups.setdefault(key, []).extend((item, period) for period in periods)
-        for item, periods in riders:
-            key = (item.currency_id, item.project_id if group_by_project else None)
-            if key not in groups:
-                # no invoice of its project: any invoice of the client in its currency
-                key = next((k for k in groups if k[0] == item.currency_id), None)
-            if key is not None:
-                groups[key].extend((item, period) for period in periods)
-        return [
-            {"currency": currency, "project": project, "lines": lines}
-            for (currency, project), lines in groups.items()
-        ]
-
-    # ------------------------------------------------------------------
-    # TIME
-    # ------------------------------------------------------------------
-    def _get_time_charges(self, partners):
-        """{client: [TimeCharge]}: the unbilled billable time of locked clients.
-
-        Entries without a rate anywhere are left to bill (never billed at a
-        wrong price) and listed in the run log.
-        """
-        AAL = self.env["account.analytic.line"].with_company(self.company_id)
-        lines = AAL.search(
-            self._get_time_domain() & Domain("partner_id", "child_of", partners.ids), order="date, id"
-        )
-        if not lines:
-            return {}
-        rates = self.env["agency.rate"]._find_rates(lines)
-        groups = {}
-        no_rate = defaultdict(lambda: AAL)
-        for line in lines:
-            client = line.partner_id.commercial_partner_id
-            rate, _level = rates[line]
-            if rate is None:
-                no_rate[client] |= line
-                continue
-            grouping = client.agency_time_grouping or "project"
-            product = line._agency_time_product()
-            key = (
-                client,
-                line.project_id,
-                product,
-                rate,
-                line.task_id if grouping == "task" else None,
-                line.employee_id if grouping == "employee" else None,
-                line.id if grouping == "entry" else None,
-            )
-            groups.setdefault(key, AAL)
-            groups[key] |= line
-        for client, missing in no_rate.items():
-            self._log(
-                client,
-                "skipped",
-                self.env._(
-                    "No rate found for %(count)s timesheet entries (%(hours)s h): set a rate for the "
-                    "project, client or employee, or a service product for time. They were not billed.",
-                    count=len(missing),
-                    hours=round(sum(missing.mapped("unit_amount")), 2),
-                ),
-            )
-        result = defaultdict(list)
-        for (client, project, product, rate, task, employee, _entry), timesheets in groups.items():
-            charge = TimeCharge(
-                timesheets=timesheets,
-                product=product,
-                project=project,
-                currency=self.company_id.currency_id,
-                rate=rate,
-                quantity=round(sum(timesheets.mapped("agency_quantity")), 6),
-            )
-            charge.label = self._get_time_label(client, charge, task, employee)
-            result[client].append(charge)
-        return result
-
-    def _get_time_label(self, client, charge, task=None, employee=None):
-        env = self.with_context(lang=client.lang).env if client.lang else self.env
-        timesheets = charge.timesheets
-        first, last = min(timesheets.mapped("date")), max(timesheets.mapped("date"))
-        if len(timesheets) == 1:
-            subject = " — ".join(
-                filter(None, [charge.project.name, timesheets.task_id.name, timesheets.name])
-            )
-        else:
-            subject = " — ".join(
-                filter(
-                    None,
-                    [charge.project.name, task.name if task else None, employee.name if employee else None],
-                )
-            )
-        period = (
-            format_date(env, first, date_format="d MMM yyyy")
-            if first == last
-            else env._(
-                "%(start)s to %(end)s",
-                start=format_date(env, first, date_format="d MMM yyyy"),
-                end=format_date(env, last, date_format="d MMM yyyy"),
-            )
-        )
-        return env._(
-            "%(subject)s: %(period)s, %(hours)s h × %(rate)s",
-            subject=subject,
-            period=period,
-            hours=f"{charge.quantity:.2f}",
-            rate=f"{charge.rate:.2f}",
-        )
-
-    def _prepare_time_line_vals(self, charge, fiscal_position):
-        """The invoice line that bills a group of timesheet lines."""
-        vals = {
-            "name": charge.label,
-            "quantity": charge.quantity,
-            "price_unit": charge.rate,
-            "agency_timesheet_billing_ids": [
-                Command.create(
-                    {"analytic_line_id": line.id, "rate": charge.rate, "quantity": line.agency_quantity}
-                )
-                for line in charge.timesheets
-            ],
-        }
-        taxes = self.env["account.tax"]
-        if charge.product:
-            vals["product_id"] = charge.product.id
-            vals["product_uom_id"] = charge.product.uom_id.id
-            taxes = charge.product.taxes_id._filter_taxes_by_company(self.company_id)
-            if fiscal_position:
-                taxes = fiscal_position.map_tax(taxes)
-        vals["tax_ids"] = [Command.set(taxes.ids)]
-        if charge.project.account_id:
-            vals["analytic_distribution"] = {str(charge.project.account_id.id): 100}
-        return vals
-
-    def _get_sale_journal(self):
-        """The company's sales journal, looked up once per batch (empty when there is none)."""
+    def _prepare_batch(self):
+        """The context the steps of one batch share (see ``charges.BillingBatch``)."""
         Journal = self.env["account.journal"]
-        return Journal.search(
+        journal = Journal.search(
             [*Journal._check_company_domain(self.company_id), ("type", "=", "sale")], limit=1
         )
+        return BillingBatch(run=self, journal=journal)
 
-    def _check_partner_billable(self, partner, item_periods, batch):
+    def _get_charges(self, batch, partners):
+        """{client: [Charge]} of every source of the run."""
+        by_partner = defaultdict(list)
+        for source in self._get_run_sources():
+            for charge in source._agency_get_charges(batch, partners):
+                by_partner[charge.partner].append(charge)
+        return by_partner
+
+    def _bill_partners(self, partners):
+        """Bill a batch of clients, each all or nothing. Returns the clients another run holds.
+
+        Row locks on the clients: a concurrent run leaves them to this one
+        (and the unique indexes on what is billed back this up).
+        """
+        self.ensure_one()
+        locked = partners.try_lock_for_update(allow_referencing=True)
+        if not locked:
+            return partners
+        batch = self._prepare_batch()
+        charges = self._get_charges(batch, locked)
+        logged = set(self._get_done_partner_ids())  # e.g. time without a rate
+        for partner in locked - self.env["res.partner"].concat(*charges):
+            if partner.id not in logged:
+                self._log(partner, "skipped", self.env._("Nothing due to invoice."))
+
+        plans = {}
+        for partner, partner_charges in charges.items():
+            try:
+                self._check_partner_billable(batch, partner, partner_charges)
+                plans[partner] = self._plan_partner_invoices(partner, partner_charges)
+            except BillingError as error:
+                self._fail_partner(partner, partner_charges, str(error))
+        plans = {partner: plan for partner, plan in plans.items() if plan}
+        if plans:
+            try:
+                with self.env.cr.savepoint():
+                    self._create_and_process(batch, plans)
+            except RETRYABLE_ERRORS:
+                raise
+            except Exception:
+                _logger.info(
+                    "billing run %s: batch failed, billing its clients one by one", self.name, exc_info=True
+                )
+                self.env.invalidate_all()
+                for partner, plan in plans.items():
+                    try:
+                        with self.env.cr.savepoint():
+                            self._create_and_process(batch, {partner: plan})
+                    except RETRYABLE_ERRORS:
+                        raise
+                    except Exception as error:  # one client's failure never stops the run
+                        self.env.invalidate_all()
+                        self._fail_partner(
+                            partner,
+                            [c for invoice in plan for c in invoice["charges"]],
+                            self._error_message(error),
+                            error,
+                        )
+        return partners - locked
+
+    def _check_partner_billable(self, batch, partner, charges):
         if not partner.active:
             raise BillingError(self.env._("The client %(client)s is archived.", client=partner.display_name))
-        journal = batch["journal"]
-        if not journal:
+        if not batch.journal:
             raise BillingError(
                 self.env._("The company %(company)s has no sales journal.", company=self.company_id.name)
             )
-        no_fiscal_position = self.env["account.fiscal.position"]
-        for item in item_periods:
-            if not (
-                self._get_income_account(item.product_id, no_fiscal_position, batch)
-                or journal.default_account_id
-            ):
-                raise BillingError(
-                    self.env._(
-                        "No income account for “%(item)s”: set one on its product or product category.",
-                        item=item.name,
-                    )
-                )
+        for source, source_charges in self._group_by_source(charges).items():
+            source._agency_check_charges(batch, partner, source_charges)
 
-    def _prepare_invoice_vals(self, partner, plan, with_accounting=True, batch=None):
-        """The values of one invoice of a client (a plain dict, one create for the batch).
+    def _group_by_source(self, charges):
+        grouped = defaultdict(list)
+        for charge in charges:
+            grouped[self.env[charge.source]].append(charge)
+        return grouped
 
-        ``batch`` is what the invoices of one batch share (see
-        ``_prepare_batch_context``); without it, it is looked up for this invoice.
+    def _plan_partner_invoices(self, partner, charges):
+        """Group a client's charges into invoices: [{"currency", "project", "charges"}].
+
+        One invoice per currency (and per project when the client asks); a
+        charge that rides along joins an invoice of its project, else any of
+        its currency, else waits for the next one.
         """
+        group_by_project = partner.with_company(self.company_id).billing_group_by_project
+        groups = {}
+        riders = []
+        for charge in charges:
+            if charge.rides_along:
+                riders.append(charge)
+                continue
+            key = (charge.currency, charge.project if group_by_project else None)
+            groups.setdefault(key, []).append(charge)
+        for charge in riders:
+            key = (charge.currency, charge.project if group_by_project else None)
+            if key not in groups:
+                key = next((k for k in groups if k[0] == charge.currency), None)
+            if key is not None:
+                groups[key].append(charge)
+        return [
+            {"currency": currency, "project": project, "charges": self._sort_charges(invoice_charges)}
+            for (currency, project), invoice_charges in groups.items()
+        ]
+
+    def _sort_charges(self, charges):
+        """Lines in the order of their sources, then as the sources found them."""
+        order = {source._name: index for index, source in enumerate(self._get_charge_sources())}
+        return sorted(charges, key=lambda charge: order.get(charge.source, len(order)))
+
+    def _prepare_invoice_vals(self, partner, plan, batch):
+        """The values of one invoice of a client (a plain dict; one create for the batch)."""
         company = self.company_id
         invoice_partner = self.env["res.partner"].browse(partner.address_get(["invoice"])["invoice"])
         fiscal_position = (
             self.env["account.fiscal.position"].with_company(company)._get_fiscal_position(invoice_partner)
         )
-        lang = partner.lang or self.env.lang
-        line_vals = [
-            Command.create(
-                self._prepare_time_line_vals(source, fiscal_position)
-                if isinstance(source, TimeCharge)
-                else source._prepare_invoice_line_vals(period, fiscal_position=fiscal_position, lang=lang)
-            )
-            for source, period in plan["lines"]
-        ]
         vals = {
             "move_type": "out_invoice",
             "partner_id": invoice_partner.id,
             "company_id": company.id,
             "currency_id": plan["currency"].id,
+            "journal_id": batch.journal.id,
             "fiscal_position_id": fiscal_position.id,
             "invoice_date": self.date,
             "invoice_origin": self.name,
             "agency_billing_run_id": self.id,
-            "invoice_line_ids": line_vals,
         }
-        if with_accounting:
-            self._add_accounting_values(vals, partner, plan, fiscal_position, batch=batch)
+        vals["invoice_line_ids"] = [
+            Command.create(self.env[charge.source]._prepare_agency_invoice_line_vals(charge, vals))
+            for charge in plan["charges"]
+        ]
         return vals
 
-    def _prepare_batch_context(self):
-        """What every invoice of a batch shares, looked up once per batch.
+    def _automation(self, partner):
+        return partner.with_company(self.company_id).billing_automation_effective
 
-        ``journal``: the sales journal; ``income_accounts``: the income account
-        per (product, fiscal position); ``line_totals``: a line's subtotal and
-        total per (price, quantity, product, unit, taxes);
-        ``analytic_models``: whether the company has any analytic distribution
-        model, without which Odoo's per-line lookup of one always finds nothing.
-        """
-        Model = self.env["account.analytic.distribution.model"]
-        return {
-            "journal": self._get_sale_journal(),
-            "income_accounts": {},
-            "line_totals": {},
-            "analytic_models": bool(
-                Model.search_count([("company_id", "in", [self.company_id.id, False])], limit=1)
-            ),
-        }
-
-    def _get_income_account(self, product, fiscal_position, batch=None):
-        key = (product.id, fiscal_position.id)
-        cache = batch["income_accounts"] if batch is not None else {}
-        if key not in cache:
-            cache[key] = (
-                product.product_tmpl_id.with_company(self.company_id)
-                .get_product_accounts(fiscal_pos=fiscal_position)
-                .get("income")
-            )
-        return cache[key]
-
-    def _add_accounting_values(self, vals, partner, plan, fiscal_position, batch=None):
-        """Hand Odoo's tax engine all the lines of the invoice at once.
-
-        Odoo's `account.move.create` recomputes the taxes line by line through
-        the ORM (one write per invoice line), which is most of the time a run
-        takes. For invoices in the company's currency, with plain taxes, no
-        early-payment discount, no cash rounding and no analytic distribution
-        model, the run asks the same tax engine (`account.tax`) for the base
-        amounts, tags and tax lines of the whole invoice in one go and puts
-        them in ``line_ids``; `_create_invoices` then creates the invoice with
-        them as they are (as Odoo does for an imported invoice) and adds the
-        receivable lines. Anything else goes the ordinary way. A test compares
-        both ways journal item by journal item.
-        """
-        company = self.company_id
-        if batch is None:
-            batch = self._prepare_batch_context()
-        if not self._can_prepare_accounting(partner, plan, fiscal_position, vals, batch=batch):
-            return
-
-        AccountTax = self.env["account.tax"]
-        sign = -1  # customer invoice: income is a credit
-        base_lines = []
-        for command in vals["invoice_line_ids"]:
-            line = command[2]
-            product = self.env["product.product"].browse(line["product_id"])
-            taxes = self.env["account.tax"].browse(line["tax_ids"][0][2])
-            account = self._get_income_account(product, fiscal_position, batch)
-            # no analytic distribution model (see _can_prepare_accounting):
-            # Odoo's per-line lookup would find nothing
-            line.setdefault("analytic_distribution", False)
-            line["display_type"] = "product"
-            base_lines.append(
-                AccountTax._prepare_base_line_for_taxes_computation(
-                    line,
-                    price_unit=line["price_unit"],
-                    quantity=line["quantity"],
-                    discount=0.0,
-                    currency_id=company.currency_id,
-                    product_id=product,
-                    product_uom_id=product.uom_id,
-                    tax_ids=taxes,
-                    partner_id=partner,
-                    account_id=account,
-                    analytic_distribution=line.get("analytic_distribution"),
-                    rate=1.0,
-                    sign=sign,
-                    is_refund=False,
-                    special_mode=False,
-                    name=line["name"],
-                )
-            )
-        for base_line in base_lines:
-            # each line alone, as account.move.line._compute_totals does; the
-            # same price, quantity, product and taxes give the same totals
-            key = (
-                base_line["price_unit"],
-                base_line["quantity"],
-                base_line["product_id"].id,
-                base_line["product_uom_id"].id,
-                tuple(base_line["tax_ids"].ids),
-            )
-            if key not in batch["line_totals"]:
-                AccountTax._add_tax_details_in_base_line(base_line, company)
-                AccountTax._round_base_lines_tax_details([base_line], company)
-                details = base_line["tax_details"]
-                batch["line_totals"][key] = {
-                    "price_subtotal": details["total_excluded_currency"],
-                    "price_total": details["total_included_currency"],
-                }
-            base_line["record"].update(batch["line_totals"][key])
-        AccountTax._add_tax_details_in_base_lines(base_lines, company)
-        AccountTax._round_base_lines_tax_details(base_lines, company)
-        AccountTax._add_accounting_data_in_base_lines_tax_details(
-            base_lines, company, include_caba_tags=False
-        )
-        results = AccountTax._prepare_tax_lines(base_lines, company)
-        for base_line, to_update in results["base_lines_to_update"]:
-            base_line["record"].update(to_update)
-            base_line["record"]["account_id"] = base_line["account_id"].id
-        tax_lines = [{**tax_vals, "display_type": "tax"} for tax_vals in results["tax_lines_to_add"]]
-        line_vals = list(vals.pop("invoice_line_ids"))
-        self._add_precomputed_line_values([command[2] for command in line_vals], tax_lines, partner, batch)
-        vals["journal_id"] = batch["journal"].id
-        vals["line_ids"] = line_vals + [Command.create(tax_vals) for tax_vals in tax_lines]
-
-    def _add_precomputed_line_values(self, product_lines, tax_lines, partner, batch):
-        """Give prepared lines the values Odoo would precompute for them.
-
-        Odoo computes a line's missing precomputed fields (account, currency,
-        partner, sequence, …) one line at a time on a temporary record. The
-        run knows them: the same values as Odoo's computations for an invoice
-        in the company's currency without storno accounting (a test compares
-        every one of them). Odoo still computes its read-only ones (company,
-        journal, debit and credit, …) itself.
-        """
-        company = self.company_id
-        common = {"currency_id": company.currency_id.id, "partner_id": partner.id, "is_storno": False}
-        for line in product_lines:
-            line.update(common, sequence=PRODUCT_LINE_SEQUENCE)
-        for line in tax_lines:
-            line.update(
-                common, sequence=TAX_LINE_SEQUENCE, quantity=0.0, price_unit=0.0, product_uom_id=False
-            )
-
-    def _can_prepare_accounting(self, partner, plan, fiscal_position, vals=None, batch=None):
-        company = self.company_id
-        if plan["currency"] != company.currency_id or company.tax_calculation_rounding_method not in (
-            "round_per_line",
-            "round_globally",
-        ):
-            return False
-        payment_term = partner.with_company(company).property_payment_term_id
-        # an analytic distribution from a model (or from sale_project's
-        # "project_id" context) reaches the lines, and the tax lines, through
-        # Odoo's own per-line lookup: the ordinary way
-        if (
-            payment_term.early_discount
-            or company.account_storno
-            or (batch or self._prepare_batch_context())["analytic_models"]
-            or self.env.context.get("project_id")
-        ):
-            return False
-        if vals is None:
-            vals = self._prepare_invoice_vals(partner, plan, with_accounting=False)
-        for command in vals["invoice_line_ids"]:
-            line = command[2]
-            product = self.env["product.product"].browse(line.get("product_id"))
-            if not product:
-                return False
-            taxes = self.env["account.tax"].browse(line["tax_ids"][0][2]).flatten_taxes_hierarchy()
-            if any(tax.tax_exigibility != "on_invoice" or tax.amount_type == "code" for tax in taxes):
-                return False
-            if not self._get_income_account(product, fiscal_position, batch):
-                return False
-        return True
-
-    def _create_and_process(self, plans, batch=None):
+    def _create_and_process(self, batch, plans):
         """Create, then post and queue for sending, the invoices of some clients."""
         vals_list, owners = [], []
-        batch = batch or self._prepare_batch_context()
         for partner, plan in plans.items():
             for invoice_plan in plan:
-                vals_list.append(self._prepare_invoice_vals(partner, invoice_plan, batch=batch))
+                vals_list.append(self._prepare_invoice_vals(partner, invoice_plan, batch))
                 owners.append(partner)
-        moves, prepared = self._create_invoices(vals_list)
-        automation = {
-            partner: partner.with_company(self.company_id).billing_automation_effective for partner in plans
-        }
-        to_post = self.env["account.move"].concat(
+        Move = self.env["account.move"].with_company(self.company_id)
+        moves, fast = Move._agency_create_invoices(vals_list)
+        automation = {partner: self._automation(partner) for partner in plans}
+        to_post = Move.concat(
             *(
                 move
                 for move, owner in zip(moves, owners, strict=True)
@@ -796,78 +677,21 @@ class AgencyBillingRun(models.Model):
             )
         )
         if to_post:
-            # what the tax engine prepared is in company currency: posting
-            # changes nothing Odoo's line synchronisation would have to follow
-            unsynced = to_post & prepared
-            (to_post - unsynced).with_context(**QUIET_CREATE)._post(soft=False)
-            unsynced.with_context(**QUIET_CREATE, skip_invoice_sync=True)._post(soft=False)
+            to_post._agency_post(fast=fast)
         to_send = to_post.filtered(
             lambda m: automation[m.partner_id.commercial_partner_id] == const.AUTOMATION_SEND
         )
         if to_send and not self.env.context.get("agency_billing_dry_run"):
             self._queue_sending(to_send)
-        items = moves.line_ids.agency_item_id
-        timesheets = len(moves.line_ids.agency_timesheet_billing_ids)
-        items._update_billing_status()
-        items._clear_billing_error()
-        self._add_counts(
-            invoices=len(moves),
-            lines=sum(len(p["lines"]) for plan in plans.values() for p in plan),
-            items=len(items),
-            clients=len(plans),
-            timesheets=timesheets,
-        )
-
-    def _create_invoices(self, vals_list):
-        """Create the invoices of a batch: (all of them in the order of
-        ``vals_list``, those made from prepared accounting).
-
-        Invoices whose accounting ``_add_accounting_values`` prepared (they
-        come with ``line_ids``) already have every product and tax line with
-        its amounts: Odoo's line synchronisation has nothing left to do for
-        them but add the receivable lines. They are created without it and
-        get their receivable lines from the same Odoo computation the
-        synchronisation uses (``needed_terms``); the balance of each journal
-        entry is then checked as Odoo checks it. The others are created the
-        ordinary way.
-        """
-        Move = (
-            self.env["account.move"]
-            .with_company(self.company_id)
-            .with_context(**QUIET_CREATE, default_move_type="out_invoice")
-        )
-        prepared = [index for index, vals in enumerate(vals_list) if "line_ids" in vals]
-        ordinary = [index for index, vals in enumerate(vals_list) if "line_ids" not in vals]
-        by_index = {}
-        prepared_moves = self.env["account.move"]
-        if prepared:
-            unsynced = {
-                "skip_invoice_sync": True,
-                "skip_invoice_line_sync": True,
-                "check_move_validity": False,
-            }
-            moves = Move.with_context(**unsynced).create([vals_list[index] for index in prepared])
-            # Their subtotals and totals came with them, from the same per-line
-            # computation as account.move.line._compute_totals: Odoo need not
-            # make it again (it does not keep given values of read-only
-            # computed fields by itself).
-            lines = moves.line_ids.filtered(lambda line: line.display_type == "product")
-            for fname in ("price_subtotal", "price_total"):
-                self.env.remove_to_compute(lines._fields[fname], lines)
-            needed = Move._sync_dynamic_line_needed_values(moves.mapped("needed_terms"))
-            Line = self.env["account.move.line"].with_company(self.company_id)
-            Line.with_context(**QUIET_CREATE, **unsynced).create(
-                [{**key, **values, "display_type": "payment_term"} for key, values in needed.items()]
-            )
-            with self.env["account.move"]._check_balanced({"records": moves}):
-                pass
-            by_index.update(zip(prepared, moves, strict=True))
-            prepared_moves = moves
-        if ordinary:
-            moves = Move.create([vals_list[index] for index in ordinary])
-            by_index.update(zip(ordinary, moves, strict=True))
-        moves = self.env["account.move"].concat(*(by_index[index] for index in range(len(vals_list))))
-        return moves, prepared_moves
+        counts = {
+            "invoice_count": len(moves),
+            "line_count": sum(len(invoice["charges"]) for plan in plans.values() for invoice in plan),
+            "client_count": len(plans),
+        }
+        for source in self._get_run_sources():
+            for counter, value in source._agency_after_invoicing(batch, moves.line_ids).items():
+                counts[counter] = counts.get(counter, 0) + value
+        self._add_counts(counts)
 
     def _queue_sending(self, moves):
         """Hand the invoices to Odoo's own sending (PDF + email), done by its cron."""
@@ -885,24 +709,25 @@ class AgencyBillingRun(models.Model):
     # ------------------------------------------------------------------
     @staticmethod
     def _is_concurrent_billing(error):
-        return isinstance(error, psycopg2.errors.UniqueViolation) and "agency_exactly_once" in (
+        return isinstance(error, psycopg2.errors.UniqueViolation) and "exactly_once" in (
             error.diag.constraint_name or ""
         )
 
     def _error_message(self, error):
         if self._is_concurrent_billing(error):
             return self.env._("Already invoiced: another billing run billed these items at the same time.")
-        if isinstance(error, UserError):
+        if isinstance(error, UserError | AccessError):
             return error.args[0] if error.args else str(error)
         return self.env._("Unexpected error: %(error)s", error=error)
 
-    def _fail_partner(self, partner, items, message, error=None):
+    def _fail_partner(self, partner, charges, message, error=None):
         if self._is_concurrent_billing(error):
             # not the client's fault: a concurrent run billed it first
-            self._log(partner, "skipped", message, items=items)
+            self._log(partner, "skipped", message, charges=charges)
             return
-        self._log(partner, "error", message, items=items)
-        items._flag_billing_error(message)
+        self._log(partner, "error", message, charges=charges)
+        for source, source_charges in self._group_by_source(charges).items():
+            source._agency_flag_failure(source_charges, message)
         partner.message_post(
             body=self.env._(
                 "Billing run %(run)s could not bill this client: %(reason)s", run=self.name, reason=message
@@ -910,7 +735,10 @@ class AgencyBillingRun(models.Model):
             subtype_xmlid="mail.mt_note",
         )
 
-    def _log(self, partner, level, message, items=None):
+    def _log(self, partner, level, message, charges=()):
+        items = self.env["agency.billable.item"].concat(
+            *(charge.records for charge in charges if charge.source == "agency.billable.item")
+        )
         self.env["agency.billing.run.log"].create(
             {
                 "run_id": self.id,
@@ -924,25 +752,20 @@ class AgencyBillingRun(models.Model):
         if counter:
             self[counter] += 1
 
-    def _add_counts(self, invoices=0, lines=0, items=0, clients=0, timesheets=0):
+    def _add_counts(self, counts):
         self.write(
-            {
-                "timesheet_count": self.timesheet_count + timesheets,
-                "invoice_count": self.invoice_count + invoices,
-                "line_count": self.line_count + lines,
-                "item_count": self.item_count + items,
-                "client_count": self.client_count + clients,
-            }
+            {counter: self[counter] + value for counter, value in counts.items() if counter in self._fields}
         )
 
-    def _finish(self, note=None):
+    def _finish(self, state=const.RUN_DONE, note=None):
         now = fields.Datetime.now()
         for run in self:
             run.write(
                 {
-                    "state": "done" if not note else "failed",
+                    "state": const.RUN_FAILED if note and state == const.RUN_DONE else state,
                     "date_finished": now,
                     "duration": (now - run.date_started).total_seconds() if run.date_started else 0.0,
+                    "partner_done_count": len(run._get_done_partner_ids()),
                 }
             )
             if note:

@@ -13,8 +13,10 @@ class AgencyTimesheetBilling(models.Model):
     _description = "Billed Timesheet Line"
     _rec_name = "analytic_line_id"
 
+    # a billed entry cannot be deleted (account.analytic.line refuses it);
+    # one whose invoice was cancelled can, and takes its history with it
     analytic_line_id = fields.Many2one(
-        "account.analytic.line", required=True, index=True, ondelete="restrict", readonly=True
+        "account.analytic.line", required=True, index=True, ondelete="cascade", readonly=True
     )
     move_line_id = fields.Many2one(
         "account.move.line", required=True, index=True, ondelete="cascade", readonly=True

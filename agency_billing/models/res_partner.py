@@ -116,7 +116,7 @@ class ResPartner(models.Model):
         run = self.env["agency.billing.run"]._run_now(
             self.env.company, fields.Date.context_today(self), partners=clients, trigger="client"
         )
-        if not run.invoice_count and not run.log_ids:
+        if run.state == const.RUN_DONE and not run.invoice_count and not run.log_ids:
             raise UserError(
                 self.env._("Nothing is due for %(client)s today.", client=clients[:1].display_name)
             )

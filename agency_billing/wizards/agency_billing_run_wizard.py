@@ -79,4 +79,6 @@ class AgencyBillingRunWizardLine(models.TransientModel):
     amount_total = fields.Monetary(string="Total", currency_field="currency_id")
     line_count = fields.Integer(string="Lines")
     description = fields.Text()
-    level = fields.Selection(const.LOG_LEVELS, string="Outcome")
+    level = fields.Selection([*const.LOG_LEVELS, ("estimated", "Totalled")], string="Outcome")
+    is_posted = fields.Boolean(string="Posted")
+    is_sent = fields.Boolean(string="Emailed")

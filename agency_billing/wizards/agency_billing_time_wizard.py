@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from .. import const
+
 
 class AgencyBillingTimeWizard(models.TransientModel):
     """ "Bill time": a client's or a project's unbilled time up to a date."""
@@ -26,8 +28,8 @@ class AgencyBillingTimeWizard(models.TransientModel):
             partners=partners,
             trigger="time",
             projects=self.project_ids,
-            time_only=True,
+            source="account.analytic.line",
         )
-        if not run.invoice_count and not run.log_ids:
+        if run.state == const.RUN_DONE and not run.invoice_count and not run.log_ids:
             raise UserError(self.env._("There is no unbilled billable time up to that date."))
         return run._get_result_action()
