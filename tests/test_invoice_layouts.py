@@ -3,10 +3,13 @@ sending through Odoo's own cron, bulk printing with Debian's wkhtmltopdf."""
 
 import base64
 from datetime import date
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import freeze_time, tagged
+
+from odoo.addons.base.models import ir_actions_report as base_report
 
 from .common import AgencyBillingCase, AgencyBillingHttpCase, pdf_text, render_pdf
 
@@ -184,6 +187,22 @@ class TestInvoiceLayouts(LayoutFixture, AgencyBillingCase):
             text = pdf_text(render_pdf(self.env, report, (first + second).ids))
             self.assertIn(first.name, text)
             self.assertIn(second.name, text)
+
+    def test_no_wait_for_scripts_on_our_documents(self):
+        """Odoo has wkhtmltopdf wait a second per PDF for page scripts; ours have none."""
+        invoice = self._bill()
+        calls = []
+        real = base_report._run_wkhtmltopdf
+
+        def spy(args):
+            calls.append(args)
+            return real(args)
+
+        with patch.object(base_report, "_run_wkhtmltopdf", spy):
+            render_pdf(self.env, "agency_billing.report_invoice_standard_main", invoice.ids)
+            render_pdf(self.env, "account.report_invoice_with_payments", invoice.ids)
+        delays = [args[args.index("--javascript-delay") + 1] for args in calls]
+        self.assertEqual(delays, ["0", "1000"])
 
     def test_bad_colour_or_logo_is_refused_at_save(self):
         with self.assertRaises(ValidationError):

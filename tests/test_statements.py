@@ -10,7 +10,7 @@ from odoo.tests import Form, freeze_time, tagged
 
 from odoo.addons.agency_billing import documents
 
-from .common import AgencyBillingCase, pdf_text, render_pdf
+from .common import AgencyBillingCase, AgencyBillingHttpCase, pdf_text, render_pdf
 
 
 class StatementFixture:
@@ -294,6 +294,25 @@ class TestStatementSending(StatementFixture, AgencyBillingCase):
         )
         self.assertTrue(all(run.statement_ids.attachment_id), "every client's PDF, sent or not")
 
+    def test_out_of_time_the_job_calls_itself_back(self):
+        self.env["ir.config_parameter"].set_param(documents.PARAM_STATEMENT_BATCH_SIZE, "1")
+        run = self.env["agency.statement.run"]._queue(
+            self.client_a | self.client_b, self.company, date(2027, 2, 1), date(2027, 3, 31)
+        )
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+        with (
+            patch("odoo.addons.base.models.ir_cron.MIN_TIME_PER_JOB", 0),
+            patch("odoo.addons.base.models.ir_cron.MIN_RUNS_PER_JOB", 1),
+        ):
+            self._trigger(self.cron)
+        run.invalidate_recordset()
+        self.assertEqual((run.state, run.done_count, run.progress), ("running", 1, 50.0), "one batch of one")
+        new_triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)]) - triggers
+        self.assertTrue(new_triggers, "the job called itself back")
+        self._trigger(self.cron)
+        run.invalidate_recordset()
+        self.assertEqual((run.state, run.done_count), ("done", 2))
+
     def test_a_stopped_run_resumes_without_duplicates(self):
         extra = self.env["res.partner"].create(
             [{"name": f"Client {n}", "is_company": True, "email": f"c{n}@example.com"} for n in range(3)]
@@ -448,3 +467,25 @@ class TestStatementAccess(StatementFixture, AgencyBillingCase):
                     "company_id": self.other_company.id,
                 },
             )
+
+
+@tagged("post_install", "-at_install")
+@freeze_time("2027-04-30")
+class TestStatementUi(StatementFixture, AgencyBillingHttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_statement_fixture()
+
+    def test_send_statements_from_the_client_list(self):
+        """A billing user selects clients, sends their statements, follows the run."""
+        self.start_tour(
+            "/odoo/agency-clients", "agency_billing_send_statements", login=self.billing_user.login
+        )
+        run = self.env["agency.statement.run"].search([])
+        self.assertEqual(run.partner_ids, self.client_a | self.client_b)
+        self.assertEqual((run.date_from, run.date_to), (date(2027, 2, 1), date(2027, 4, 30)))
+        with self.enter_registry_test_mode():
+            self.env.ref("agency_billing.ir_cron_send_statements").method_direct_trigger()
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.statement_ids.mapped("state"), ["sent", "sent"])

@@ -42,12 +42,14 @@ class AgencyInvoiceBranding(models.Model):
             branding.display_name = branding.report_id.name or ""
 
     def write(self, vals):
-        raise UserError(
-            self.env._(
-                "The layout an invoice was posted with cannot change; change the client's "
-                "settings for its next invoices."
+        if self:
+            raise UserError(
+                self.env._(
+                    "The layout an invoice was posted with cannot change; change the client's "
+                    "settings for its next invoices."
+                )
             )
-        )
+        return super().write(vals)
 
     # ------------------------------------------------------------------
     # HELPERS

@@ -135,7 +135,7 @@ class AgencyStatementRun(models.Model):
         """One run per company and period for the clients whose statement day has come."""
         today = fields.Date.context_today(self)
         Partner = self.env["res.partner"]
-        for company in self.env["res.company"].search([]):
+        for company in self.env["res.company"].search([]):  # pylint: disable=no-search-all
             scheduled = Partner.with_company(company).search(
                 [
                     ("agency_statement_frequency", "=", documents.STATEMENT_MONTHLY),
