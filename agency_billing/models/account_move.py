@@ -1,3 +1,5 @@
+import json
+
 from odoo import fields, models
 from odoo.exceptions import UserError
 
@@ -228,10 +230,15 @@ class AccountMove(models.Model):
     def _agency_queue_sending(self, author):
         """Queue these posted invoices for Odoo's sending cron, each the client's way."""
         no_email = self.browse()
+        groups = {}  # one write per distinct decision: clients mostly share one
         for move in self:
-            move.sending_data = move._agency_get_sending_data(author)
-            if "email" in move.sending_data["sending_methods"] and not move.partner_id.email:
+            data = move._agency_get_sending_data(author)
+            key = json.dumps(data, sort_keys=True)
+            groups.setdefault(key, (data, []))[1].append(move.id)
+            if "email" in data["sending_methods"] and not move.partner_id.email:
                 no_email |= move
+        for data, move_ids in groups.values():
+            self.browse(move_ids).sending_data = data
         for move in no_email:
             move.message_post(
                 body=self.env._(

@@ -142,7 +142,7 @@ class ResPartner(models.Model):
         string="Note on Invoices", help="An extra note or legal text printed at the end of each invoice."
     )
     agency_payment_instructions = fields.Text(
-        help="How this client pays: printed on each invoice and statement."
+        string="Payment Instructions", help="How this client pays: printed on each invoice and statement."
     )
     agency_client_reference = fields.Char(
         string="Client Reference (PO)",
