@@ -25,12 +25,10 @@ STATEMENT_FREQUENCIES = [
 
 # What became of one client's statement.
 STATEMENT_SENT = "sent"
-STATEMENT_PRINTED = "printed"
 STATEMENT_NO_EMAIL = "no_email"
 STATEMENT_ERROR = "error"
 STATEMENT_STATES = [
     (STATEMENT_SENT, "Sent"),
-    (STATEMENT_PRINTED, "Printed"),
     (STATEMENT_NO_EMAIL, "Not sent: no email"),
     (STATEMENT_ERROR, "Error"),
 ]

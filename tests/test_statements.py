@@ -313,6 +313,18 @@ class TestStatementSending(StatementFixture, AgencyBillingCase):
         run.invalidate_recordset()
         self.assertEqual((run.state, run.done_count), ("done", 2))
 
+    def test_a_cancelled_run_stops(self):
+        run = self.env["agency.statement.run"]._queue(
+            self.client_a | self.client_b, self.company, date(2027, 2, 1), date(2027, 3, 31)
+        )
+        run.action_cancel()
+        self._trigger(self.cron)
+        run.invalidate_recordset()
+        self.assertEqual((run.state, run.done_count), ("cancelled", 0))
+        self.assertFalse(run.statement_ids)
+        with self.assertRaises(UserError):
+            run.action_cancel()
+
     def test_a_stopped_run_resumes_without_duplicates(self):
         extra = self.env["res.partner"].create(
             [{"name": f"Client {n}", "is_company": True, "email": f"c{n}@example.com"} for n in range(3)]

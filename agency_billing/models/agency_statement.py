@@ -355,14 +355,12 @@ class AgencyStatement(models.Model):
         return self.env["res.partner"]
 
     @api.model
-    def _make(self, partner, company, date_from, date_to, values, *, send=True, run=None):
-        """Make (and send when asked) one client's statement; returns the record."""
+    def _make(self, partner, company, date_from, date_to, values, *, run=None):
+        """Make one client's statement and queue its email; returns the record
+        (not sent, with its PDF, when the client has no email address)."""
         content = self._render_pdf(partner, company, date_from, date_to, values=values)
-        recipient = self._get_recipient(partner) if send else self.env["res.partner"]
-        if send:
-            state = documents.STATEMENT_SENT if recipient else documents.STATEMENT_NO_EMAIL
-        else:
-            state = documents.STATEMENT_PRINTED
+        recipient = self._get_recipient(partner)
+        state = documents.STATEMENT_SENT if recipient else documents.STATEMENT_NO_EMAIL
         statement = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(
             {
                 "partner_id": partner.id,

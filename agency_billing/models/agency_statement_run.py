@@ -110,11 +110,13 @@ class AgencyStatementRun(models.Model):
         for run in self.search([("state", "in", [documents.RUN_QUEUED, documents.RUN_RUNNING])], order="id"):
             if not run.try_lock_for_update(allow_referencing=True):
                 continue  # another worker has it
+            if run.state == documents.RUN_QUEUED:
+                run.write({"state": documents.RUN_RUNNING, "date_started": fields.Datetime.now()})
             batch_size = run._get_batch_size()
             todo = run._todo_partner_ids()
             Cron._commit_progress(remaining=len(todo))
-            if run.state == documents.RUN_QUEUED:
-                run.write({"state": documents.RUN_RUNNING, "date_started": fields.Datetime.now()})
+            if not run._relock():
+                continue
             while todo:
                 partners = self.env["res.partner"].browse(todo[:batch_size])
                 run._process(partners)
@@ -124,9 +126,11 @@ class AgencyStatementRun(models.Model):
                 time_left = Cron._commit_progress(len(partners), remaining=len(todo))
                 if todo and time_left <= 0:
                     return
-                if todo:
-                    run.try_lock_for_update(allow_referencing=True)
-            if run.state == documents.RUN_RUNNING:
+                # the commit released the run: take it again, unless another
+                # worker did or somebody cancelled it meanwhile
+                if todo and not run._relock():
+                    break
+            if run.state == documents.RUN_RUNNING and not run._todo_partner_ids():
                 run._finish()
                 Cron._commit_progress()
 
@@ -246,6 +250,13 @@ class AgencyStatementRun(models.Model):
         if timings is not None:
             timings["data"] = timings.get("data", 0.0) + data_done - started
             timings["pdf"] = timings.get("pdf", 0.0) + time.perf_counter() - data_done
+
+    def _relock(self):
+        self.ensure_one()
+        if not self.try_lock_for_update(allow_referencing=True):
+            return False
+        self.invalidate_recordset(["state"])
+        return self.state == documents.RUN_RUNNING
 
     def _finish(self, state=documents.RUN_DONE):
         now = fields.Datetime.now()
