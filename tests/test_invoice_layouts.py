@@ -188,6 +188,19 @@ class TestInvoiceLayouts(LayoutFixture, AgencyBillingCase):
             self.assertIn(first.name, text)
             self.assertIn(second.name, text)
 
+    def test_pdf_text_stays_text_with_debian_wkhtmltopdf(self):
+        """Debian's wkhtmltopdf draws web fonts as shapes: our PDFs use a system font."""
+        invoice = self._bill()
+        self.assertTrue(self.env["ir.actions.report"]._agency_use_system_font(), "this machine's wkhtmltopdf")
+        html, _type = self.env["ir.actions.report"]._render_qweb_html(
+            "agency_billing.report_invoice_standard_main", invoice.ids, data={"report_type": "pdf"}
+        )
+        self.assertIn(b"font-family: Noto Sans, DejaVu Sans, Liberation Sans, sans-serif !important", html)
+        preview, _type = self.env["ir.actions.report"]._render_qweb_html(
+            "agency_billing.report_invoice_standard_main", invoice.ids
+        )
+        self.assertNotIn(b"Noto Sans", preview, "the portal's preview keeps the company's font")
+
     def test_no_wait_for_scripts_on_our_documents(self):
         """Odoo has wkhtmltopdf wait a second per PDF for page scripts; ours have none."""
         invoice = self._bill()

@@ -11,6 +11,17 @@ PARAM_PRINT_DELAY = "agency_billing.print_delay"
 class IrActionsReport(models.Model):
     _inherit = "ir.actions.report"
 
+    @api.model
+    def _agency_use_system_font(self):
+        """Whether this addon's PDFs print in a font installed on the server.
+
+        Debian's wkhtmltopdf draws text set in a web font (the company's
+        document font, loaded by Odoo's report CSS) as shapes: the PDF shows
+        it, but its text cannot be searched, copied or read by the client's
+        accounts-payable software. A font of the system keeps it text.
+        """
+        return not _wkhtml().is_patched_qt
+
     def _agency_is_ours(self, report_ref):
         return self._get_report(report_ref).report_name.startswith("agency_billing.")
 
