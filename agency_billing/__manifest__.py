@@ -27,9 +27,22 @@
         "views/res_partner_views.xml",
         "views/agency_billing_portal_templates.xml",
         "views/agency_billing_menus.xml",
+        # invoice layouts and statements
+        "security/agency_statement_security.xml",
+        "data/agency_statement_data.xml",
+        "report/agency_document_layout.xml",
+        "report/agency_invoice_templates.xml",
+        "report/agency_statement_templates.xml",
+        "report/agency_reports.xml",
+        "wizards/agency_statement_wizard_views.xml",
+        "views/agency_statement_views.xml",
+        "views/account_move_layout_views.xml",
+        "views/res_partner_layout_views.xml",
+        "views/agency_statement_portal_templates.xml",
     ],
     "demo": [
         "demo/agency_billing_demo.xml",
+        "demo/agency_billing_demo_layouts.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -108,3 +108,25 @@ class AgencyBillingCase(AccountTestInvoicingCommon):
 
 class AgencyBillingHttpCase(HttpCase, AgencyBillingCase):
     """Browser and HTTP tests on the same fixtures."""
+
+
+# ----------------------------------------------------------------------
+# Client documents: real PDFs, read back as text
+# ----------------------------------------------------------------------
+def render_pdf(env, report_ref, res_ids, data=None):
+    """A report printed by wkhtmltopdf (tests otherwise get Odoo's HTML fallback)."""
+    report = env["ir.actions.report"].with_context(force_report_rendering=True)
+    content, report_type = report._render_qweb_pdf(report_ref, res_ids, data=data)
+    assert report_type == "pdf" and content.startswith(b"%PDF"), "wkhtmltopdf made no PDF"
+    return content
+
+
+def pdf_text(content):
+    """What a PDF says (poppler's pdftotext), one line per printed line."""
+    import subprocess
+
+    assert content.startswith(b"%PDF"), f"not a PDF: {content[:60]!r}"
+    result = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
+    )
+    return result.stdout.decode()

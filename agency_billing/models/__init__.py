@@ -12,3 +12,10 @@ from . import project_task
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+
+# invoice layouts and statements
+from . import account_move_send
+from . import agency_invoice_branding
+from . import agency_statement
+from . import agency_statement_run
+from . import ir_actions_report

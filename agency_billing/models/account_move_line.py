@@ -27,3 +27,25 @@ class AccountMoveLine(models.Model):
         "(agency_item_id, agency_period_key) WHERE agency_item_id IS NOT NULL AND parent_state <> 'cancel'",
         "This period of the billable item is already on an invoice that is not cancelled.",
     )
+
+    # ------------------------------------------------------------------
+    # INVOICE LAYOUTS
+    # ------------------------------------------------------------------
+    def _agency_project(self):
+        """The project an invoice line bills: its item's, its timesheets', else
+        the project of its analytic account (empty when none)."""
+        self.ensure_one()
+        if self.agency_item_id.project_id:
+            return self.agency_item_id.project_id
+        projects = self.agency_timesheet_billing_ids.analytic_line_id.project_id
+        if projects:
+            return projects[:1]
+        account_ids = [
+            int(account_id)
+            for key in (self.analytic_distribution or {})
+            for account_id in key.split(",")
+            if account_id.isdigit()
+        ]
+        if not account_ids:
+            return self.env["project.project"]
+        return self.env["project.project"].search([("account_id", "in", account_ids)], limit=1)

@@ -695,14 +695,8 @@ class AgencyBillingRun(models.Model):
 
     def _queue_sending(self, moves):
         """Hand the invoices to Odoo's own sending (PDF + email), done by its cron."""
-        moves.sending_data = {
-            "author_user_id": self.user_id.id or self.env.user.id,
-            "author_partner_id": (self.user_id or self.env.user).partner_id.id,
-            "sending_methods": ["email"],
-        }
-        cron = self.env.ref("account.ir_cron_account_move_send", raise_if_not_found=False)
-        if cron:
-            cron.sudo()._trigger()
+        # each invoice the client's way: its layout, sending method, e-invoice format
+        moves._agency_queue_sending(self.user_id or self.env.user)
 
     # ------------------------------------------------------------------
     # LOG

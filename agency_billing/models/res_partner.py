@@ -1,7 +1,7 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
-from .. import const, rounding
+from .. import const, documents, rounding
 
 
 class ResPartner(models.Model):
@@ -121,3 +121,113 @@ class ResPartner(models.Model):
                 self.env._("Nothing is due for %(client)s today.", client=clients[:1].display_name)
             )
         return run._get_result_action()
+
+    # ------------------------------------------------------------------
+    # INVOICE LAYOUT, BRANDING AND STATEMENTS
+    # ------------------------------------------------------------------
+    # The layout itself is Odoo's own setting, invoice_template_pdf_report_id.
+    agency_invoice_color = fields.Char(
+        string="Accent Colour",
+        help="The colour of titles and table headers on this client's invoices and statements "
+        "(#rrggbb). Empty: the company's document layout colour.",
+    )
+    agency_invoice_logo = fields.Image(
+        string="Logo on Documents",
+        max_width=1024,
+        max_height=1024,
+        help="Printed instead of the company's logo on this client's invoices and statements "
+        "(for example the brand the client buys from).",
+    )
+    agency_invoice_note = fields.Text(
+        string="Note on Invoices", help="An extra note or legal text printed at the end of each invoice."
+    )
+    agency_payment_instructions = fields.Text(
+        string="Payment Instructions", help="How this client pays: printed on each invoice and statement."
+    )
+    agency_client_reference = fields.Char(
+        string="Client Reference (PO)",
+        help="The client's own reference, such as its purchase order number, printed on each invoice.",
+    )
+    agency_document_lang = fields.Selection(
+        selection=lambda self: self.env["res.lang"].get_installed(),
+        string="Document Language",
+        help="The language of this client's invoices and statements. Empty: the client's language.",
+    )
+    agency_statement_frequency = fields.Selection(
+        documents.STATEMENT_FREQUENCIES,
+        string="Send Statements",
+        company_dependent=True,
+        help="Monthly: on the chosen day, the client is emailed its statement of the month before.",
+    )
+    agency_statement_day = fields.Integer(
+        string="Statement Day",
+        company_dependent=True,
+        help="The day of the month the statement goes out (29 to 31: the last day of shorter months).",
+    )
+    agency_statement_next_date = fields.Date(
+        string="Next Statement", company_dependent=True, readonly=True, copy=False
+    )
+    agency_statement_count = fields.Integer(
+        string="Statements",
+        compute="_compute_agency_statement_count",
+        groups="agency_billing.group_agency_billing_user",
+    )
+
+    @api.constrains("agency_invoice_color")
+    def _check_agency_invoice_color(self):
+        for partner in self:
+            if (
+                partner.agency_invoice_color
+                and documents.normalize_color(partner.agency_invoice_color) is None
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "“%(color)s” is not a colour: use the colour picker or a code such as #1f6feb.",
+                        color=partner.agency_invoice_color,
+                    )
+                )
+
+    @api.constrains("agency_statement_day", "agency_statement_frequency")
+    def _check_agency_statement_day(self):
+        for partner in self:
+            if partner.agency_statement_frequency == documents.STATEMENT_MONTHLY and not (
+                1 <= partner.agency_statement_day <= 31
+            ):
+                raise ValidationError(self.env._("The statement day is a day of the month, from 1 to 31."))
+
+    @api.onchange("agency_statement_frequency", "agency_statement_day")
+    def _onchange_agency_statement_schedule(self):
+        for partner in self:
+            if partner.agency_statement_frequency == documents.STATEMENT_MONTHLY:
+                partner.agency_statement_day = partner.agency_statement_day or 1
+                if 1 <= partner.agency_statement_day <= 31:
+                    partner.agency_statement_next_date = documents.next_statement_date(
+                        partner.agency_statement_day, fields.Date.context_today(self)
+                    )
+            else:
+                partner.agency_statement_next_date = False
+
+    @api.depends_context("company")
+    def _compute_agency_statement_count(self):
+        groups = self.env["agency.statement"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids), ("company_id", "=", self.env.company.id)],
+            groupby=["partner_id"],
+            aggregates=["__count"],
+        )
+        counts = {partner.id: count for partner, count in groups}
+        for partner in self:
+            partner.agency_statement_count = counts.get(partner.commercial_partner_id.id, 0)
+
+    def action_agency_statement(self):
+        """Print or email a statement of these clients for a period."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "agency_billing.agency_statement_wizard_action"
+        )
+        action["context"] = {"default_partner_ids": self.commercial_partner_id.ids}
+        return action
+
+    def action_view_agency_statements(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("agency_billing.agency_statement_action")
+        action["domain"] = [("partner_id", "in", self.commercial_partner_id.ids)]
+        action["context"] = {"create": False}
+        return action

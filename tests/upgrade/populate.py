@@ -20,7 +20,12 @@ hosting = env["product.product"].create(
     {"name": "Hosting", "type": "service", "list_price": 50.0, "taxes_id": [Command.set(tax.ids)]}
 )
 hour = env["product.product"].create(
-    {"name": "Consulting hour", "type": "service", "list_price": 90.0, "uom_id": env.ref("uom.product_uom_hour").id}
+    {
+        "name": "Consulting hour",
+        "type": "service",
+        "list_price": 90.0,
+        "uom_id": env.ref("uom.product_uom_hour").id,
+    }
 )
 company.agency_time_product_id = hour
 acme, birch = env["res.partner"].create(
@@ -55,10 +60,26 @@ Item.create(
 project = env["project.project"].create({"name": "Shop", "partner_id": acme.id})
 employee = env["hr.employee"].create({"name": "Dana", "company_id": company.id})
 AAL = env["account.analytic.line"]
-AAL.create({"name": "Checkout", "project_id": project.id, "employee_id": employee.id, "unit_amount": 2.0, "date": date(2026, 1, 5)})
+AAL.create(
+    {
+        "name": "Checkout",
+        "project_id": project.id,
+        "employee_id": employee.id,
+        "unit_amount": 2.0,
+        "date": date(2026, 1, 5),
+    }
+)
 Run = env["agency.billing.run"]
 Run._run_now(company, date(2026, 2, 10))
-AAL.create({"name": "Cart", "project_id": project.id, "employee_id": employee.id, "unit_amount": 1.5, "date": date(2026, 2, 11)})
+AAL.create(
+    {
+        "name": "Cart",
+        "project_id": project.id,
+        "employee_id": employee.id,
+        "unit_amount": 1.5,
+        "date": date(2026, 2, 11),
+    }
+)
 Run._run_now(company, date(2026, 2, 12), partners=acme, trigger="time", time_only=True)
 # a cancelled invoice released Birch's periods
 birch_invoice = env["account.move"].search([("commercial_partner_id", "=", birch.id)])

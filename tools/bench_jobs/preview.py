@@ -33,7 +33,10 @@ def prepare(env, size):
     today = fields.Date.context_today(env["res.users"].browse(env.uid))
     for start in range(0, size, 500):
         partners = env["res.partner"].create(
-            [{"name": f"Preview client {n:06d}", "is_company": True} for n in range(start, min(start + 500, size))]
+            [
+                {"name": f"Preview client {n:06d}", "is_company": True}
+                for n in range(start, min(start + 500, size))
+            ]
         )
         env["agency.billable.item"].create(
             [
