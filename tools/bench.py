@@ -51,6 +51,7 @@ just before the billing started shown too.
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -65,7 +66,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_FILE = os.path.join(ROOT, "bench", "RESULTS.md")
 RESULT_TAG = "BENCH_RESULT "
 LINES = 10
-DB_PREFIX = "agency_bench"
+# per checkout: several checkouts of the project may share the PostgreSQL server
+DB_PREFIX = "agency_bench_" + hashlib.sha1(ROOT.encode()).hexdigest()[:6]
 CONTENDERS = ("ours", "naive", "batched", "oca")
 PAIRED = "ours_paired"  # ours measured again after each peer (see Orchestrator.run)
 LABELS = {
@@ -644,7 +646,7 @@ class Orchestrator:
                 "-d",
                 "postgres",
                 "-tAc",
-                f"SELECT datname FROM pg_database WHERE datname LIKE '{DB_PREFIX}%'",
+                f"SELECT datname FROM pg_database WHERE datname LIKE '{DB_PREFIX}\\_%'",
             ],
             check=True,
             capture_output=True,

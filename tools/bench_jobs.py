@@ -24,6 +24,7 @@ report sub-steps (e.g. the data part and the PDF part of a statement).
 
 import argparse
 import datetime
+import hashlib
 import importlib.util
 import json
 import os
@@ -38,7 +39,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JOBS_DIR = os.path.join(ROOT, "tools", "bench_jobs")
 RESULTS_FILE = os.path.join(ROOT, "bench", "RESULTS.md")
 RESULT_TAG = "BENCH_RESULT "
-DB_PREFIX = "agency_bench_job"
+# per checkout: several checkouts of the project may share the PostgreSQL server
+DB_PREFIX = "agency_benchjob_" + hashlib.sha1(ROOT.encode()).hexdigest()[:6]
 # a job whose cost per unit at the larger size is more than this times its cost
 # at the smaller one is not flat
 FLATNESS_LIMIT = 1.5
