@@ -7,11 +7,14 @@
     "author": "agency_billing developers",
     "website": "https://github.com/agency-billing/agency_billing",
     "license": "LGPL-3",
+    "post_init_hook": "_post_init_hook",
     "application": True,
     "depends": [
         "account",
         "sale_management",
         "hr_timesheet",
+        # time sold through a sales order is Odoo's to invoice: this addon must see it
+        "sale_timesheet",
         "portal",
         "account_payment",
     ],

@@ -98,8 +98,9 @@ TIME_GROUPINGS = [
 TIME_STATES = [
     ("to_bill", "To bill"),
     ("billed", "Billed"),
-    ("non_billable", "Non-billable"),
+    ("non_billable", "Not billable"),
     ("written_off", "Written off"),
+    ("before_start", "Before billing start"),
 ]
 
 # Context for invoices made by a run: no "created" note, no tracking, no

@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from lxml import etree
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time, new_test_user, tagged
@@ -97,6 +99,45 @@ class TestBillableItem(AgencyBillingCase):
         self.assertEqual(item.state, "stopped")
         with self.assertRaises(UserError):
             item.action_stop()
+
+    def test_what_an_item_says_about_itself(self):
+        plan = self._create_recurring(date(2027, 3, 1), name="Hosting", price_unit=750.0)
+        self.assertEqual(
+            (plan.display_state, plan.period_label, plan.remaining_label),
+            ("active", "/ month", "until stopped"),
+        )
+        self.assertEqual(plan._portal_schedule_label(), "every month")
+        quarterly = self._create_recurring(
+            date(2027, 3, 1), recurring_interval=3, recurring_count=4, partner_id=self.client_b.id
+        )
+        self.assertEqual((quarterly.period_label, quarterly.remaining_label), ("/ 3 months", "4"))
+        self.assertEqual(quarterly._portal_schedule_label(), "every 3 months, 4 more times")
+        one_off = self._create_item(name="Audit")
+        held = self._create_item(name="Later", invoice_action="hold")
+        self.assertEqual((one_off.display_state, one_off.period_label), ("pending", "once"))
+        self.assertEqual(held.display_state, "on_hold")
+        self._run(date(2027, 3, 10))
+        self.assertEqual(
+            (plan.display_state, one_off.display_state), ("active", "done"), "a plan being billed is active"
+        )
+        plan.action_pause()
+        self.assertEqual(plan.display_state, "paused")
+        self.assertFalse(plan.next_invoice_date, "a paused plan has no next invoice")
+        plan.action_resume()
+        self.assertEqual(plan.next_invoice_date, date(2027, 4, 1))
+
+    def test_items_list_groups_show_totals(self):
+        self._create_recurring(date(2027, 3, 1), price_unit=750.0)
+        self._create_item(price_unit=100.0, quantity=2)
+        [(partner, total)] = self.Item._read_group(
+            [("partner_id", "=", self.client_a.id)], ["partner_id"], ["amount_untaxed:sum"]
+        )
+        self.assertEqual((partner, total), (self.client_a, 950.0))
+        arch = self.env.ref("agency_billing.agency_billable_item_view_list").arch
+        self.assertIn('name="period_label"', arch)
+        form = etree.fromstring(self.env.ref("agency_billing.agency_billable_item_view_form").arch)
+        [pause] = form.xpath("//button[@name='action_pause']")
+        self.assertTrue(pause.get("invisible").startswith("not id or"), "no Pause on an item not saved yet")
 
     def test_one_off_items_cannot_be_paused(self):
         with self.assertRaisesRegex(UserError, "Only recurring"):

@@ -15,9 +15,10 @@ from odoo.tests import freeze_time, tagged
 from .common import AgencyBillingCase
 
 LINES = 10
-# measured: 3.6 queries per more posted invoice, 180 for a run of 20 clients
-QUERIES_PER_MORE_INVOICE = 4.5
-QUERIES_FOR_20 = 200
+# measured: 4.6 queries per more posted invoice, 211 for a run of 20 clients (the
+# layout snapshot at posting included)
+QUERIES_PER_MORE_INVOICE = 5.5
+QUERIES_FOR_20 = 230
 
 
 @tagged("post_install", "-at_install")

@@ -196,6 +196,7 @@ class TestBillingRun(AgencyBillingCase):
         self.assertEqual(self._invoices(self.client_b).state, "posted")
 
     def test_post_and_send_emails_the_pdf(self):
+        self.company.external_report_layout_id = self.env.ref("web.external_layout_standard")
         self.client_a.billing_automation = "send"
         self._create_item()
         self._run(date(2027, 3, 10))
@@ -216,6 +217,61 @@ class TestBillingRun(AgencyBillingCase):
         self.assertTrue(pdf.raw.startswith(b"%PDF"))
         mail = self.env["mail.mail"].search([("mail_message_id", "=", message.id)])
         self.assertTrue(mail, "an email is queued to the client")
+
+    def test_no_email_before_the_document_layout_is_set_up(self):
+        """Odoo asks for the layout on the first print: the first automatic sending waits for it too."""
+        self.company.external_report_layout_id = False
+        self.client_a.billing_automation = "send"
+        self._create_item()
+        run = self._run(date(2027, 3, 10))
+        invoice = run.invoice_ids
+        self.assertEqual(invoice.state, "posted")
+        self.assertFalse(invoice.sending_data, "not queued for sending")
+        self.assertIn("document layout is not set up", run.log_ids.message)
+        self.assertEqual(run.log_ids.move_ids, invoice)
+        self.assertTrue(run.has_unsent_invoices, "listed for sending from the run")
+        action = run.action_send_invoices()
+        self.assertEqual(action["res_model"], "account.move.send.wizard")
+
+    def test_invoices_never_show_the_run_number(self):
+        self._create_item()
+        run = self._run(date(2027, 3, 10))
+        invoice = run.invoice_ids
+        self.assertEqual(invoice.agency_billing_run_id, run, "the link stays, out of sight")
+        self.assertFalse(invoice.invoice_origin)
+        html = self.env["ir.actions.report"]._render_qweb_html("account.report_invoice", invoice.ids)[0]
+        self.assertIn(invoice.name, html.decode())
+        self.assertNotIn(run.name, html.decode(), "not on Odoo's invoice PDF")
+        body = self.env.ref("account.email_template_edi_invoice")._render_field("body_html", invoice.ids)
+        self.assertNotIn(run.name, str(body[invoice.id]), "not in the invoice email")
+
+    def test_draft_clients_get_new_charges_on_their_open_draft(self):
+        self.client_a.billing_automation = "draft"
+        first_item = self._create_item(name="Hosting March", price_unit=50.0)
+        first = self._run(date(2027, 3, 10)).invoice_ids
+        self.assertEqual(first.state, "draft")
+        second_item = self._create_item(name="Extra work", price_unit=80.0)
+        with freeze_time("2027-03-12"):
+            run = self._run(date(2027, 3, 12))
+        self.assertFalse(run.invoice_ids, "no second draft")
+        self.assertEqual(self._invoices(self.client_a), first)
+        self.assertEqual(
+            sorted(first.invoice_line_ids.mapped("name")),
+            ["Extra work", "Hosting March"],
+            "added to the open draft",
+        )
+        self.assertEqual(first.amount_untaxed, 130.0)
+        self.assertEqual(first.invoice_date, date(2027, 3, 12))
+        self.assertEqual(run.log_ids.move_ids, first)
+        self.assertEqual((first_item.state, second_item.state), ("done", "done"))
+        # billed once: a third run adds nothing
+        self.assertFalse(self._run(date(2027, 3, 12)).log_ids.move_ids)
+        # a client that wants separate drafts gets one per run
+        self.client_a.billing_separate_drafts = True
+        self._create_item(name="More work", price_unit=10.0)
+        separate = self._run(date(2027, 3, 12)).invoice_ids
+        self.assertEqual(separate.invoice_line_ids.name, "More work")
+        self.assertEqual(len(self._invoices(self.client_a)), 2)
 
     # ------------------------------------------------------------------
     # dry run and exactly once

@@ -8,12 +8,13 @@ of their own (a copy of one that has only the addon's dependencies, made by
 import os
 import threading
 from contextlib import contextmanager
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 
 import odoo
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
 
 ADDON = "agency_billing"
@@ -52,10 +53,29 @@ def test_install_from_apps_then_uninstall_keeps_invoices():
         assert module.icon == f"/{ADDON}/static/description/icon.png"
         assert "Agency Billing" in (module.description_html or "")
 
+        # a database that already has timesheets: time from before the addon
+        old_client = deps_env["res.partner"].create({"name": "Old Client", "is_company": True})
+        old_project = deps_env["project.project"].create({"name": "Old site", "partner_id": old_client.id})
+        employee = deps_env["hr.employee"].create({"name": "Old Hand"})
+        old_time = deps_env["account.analytic.line"].create(
+            {
+                "name": "Before us",
+                "project_id": old_project.id,
+                "employee_id": employee.id,
+                "unit_amount": 5.0,
+                "date": fields.Date.today() - timedelta(days=3),
+            }
+        )
+        deps_env.cr.commit()
+
         module.button_immediate_install()
         deps_env.invalidate_all()
         assert module.state == "installed"
         env = deps_env(context={})  # the registry was reloaded
+        # time logged before the addon existed is never billed by surprise
+        company = env.ref("base.main_company")
+        assert company.agency_time_bill_from == fields.Date.context_today(env["res.users"].browse(env.uid))
+        assert env["account.analytic.line"].browse(old_time.id).agency_billing_state == "before_start"
         menu = env.ref(f"{ADDON}.menu_agency_billing_root")
         assert menu.name == "Billing"
         manager = env.ref(f"{ADDON}.group_agency_billing_manager")

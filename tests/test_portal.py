@@ -27,7 +27,11 @@ class TestPortalUpcomingCharges(AgencyBillingHttpCase):
         page = response.text
         self.assertIn("Managed hosting plan", page)
         self.assertIn("SEO retainer March", page)
-        self.assertIn("Every 1", page)
+        self.assertIn("every month", page)
+        self.assertNotIn("Every 1", page)
+        self.assertIn("Total of the next charges", page)
+        self.assertIn("799.00", page, "49.00 + 750.00")
+        self.assertIn("/agency_billing/static/src/img/upcoming_charges.svg", self.url_open("/my").text)
         self.assertNotIn("Birch secret project", page)
         self.assertNotIn("Internal write-off", page)
 
@@ -43,6 +47,12 @@ class TestPortalUpcomingCharges(AgencyBillingHttpCase):
         page = self.url_open("/my/charges").text
         self.assertNotIn("SEO retainer March", page)
         self.assertIn("Managed hosting plan", page)
+
+    def test_upcoming_charges_fit_a_phone(self):
+        """At phone size the page has a title, the total, and no sideways scrolling."""
+        self.browser_size = "390,844"
+        self.touch_enabled = True
+        self.start_tour("/my/charges", "agency_billing_portal_charges_phone", login="acme_portal")
 
     def test_home_counter_and_login_required(self):
         response = self.url_open("/my/charges", allow_redirects=False)

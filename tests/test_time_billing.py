@@ -185,19 +185,35 @@ class TestTimeBilling(AgencyBillingCase):
     def test_billed_time_is_locked_until_the_invoice_is_cancelled(self):
         line = self._log_time(2.0)
         invoice = self._bill_time().invoice_ids
-        with self.assertRaisesRegex(UserError, "cannot change"):
+        self.assertTrue(line.readonly_timesheet, "the timesheet form shows it locked")
+        unlock = f"billed on invoice {invoice.name}: to change or delete it, reset that invoice to draft and cancel it"
+        self.assertIn(unlock, line.agency_lock_reason)
+        with self.assertRaisesRegex(UserError, unlock):
             line.unit_amount = 3.0
-        with self.assertRaisesRegex(UserError, "cannot change"):
+        with self.assertRaisesRegex(UserError, unlock):
             line.date = date(2027, 3, 11)
-        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+        with self.assertRaisesRegex(UserError, unlock):
             line.unlink()
         line.name = "A better description"  # not a billed figure
         invoice.button_draft()
         invoice.button_cancel()
         self.assertEqual(line.agency_billing_state, "to_bill")
+        self.assertFalse(line.readonly_timesheet)
         line.unit_amount = 3.0
         self._bill_time()
         self.assertEqual(line.agency_invoice_line_id.quantity, 3.0)
+
+    def test_time_on_a_draft_invoice_is_unlocked_by_removing_its_line(self):
+        self.client_a.billing_automation = "draft"
+        line = self._log_time(2.0)
+        invoice = self._bill_time().invoice_ids
+        self.assertEqual(invoice.state, "draft")
+        with self.assertRaisesRegex(UserError, "remove its line from that invoice"):
+            line.unit_amount = 3.0
+        invoice.invoice_line_ids.filtered("agency_timesheet_billing_ids").unlink()
+        self.assertEqual(line.agency_billing_state, "to_bill")
+        line.unit_amount = 3.0
+        self.assertEqual(line.agency_quantity, 3.0)
 
     def test_time_of_a_cancelled_invoice_can_be_deleted_and_so_can_its_project(self):
         line = self._log_time(2.0)
@@ -250,10 +266,13 @@ class TestTimeBilling(AgencyBillingCase):
         other_project = self.env["project.project"].create({"name": "Blog", "partner_id": self.client_a.id})
         self._log_time(1.0)
         blog = self._log_time(1.0, project=other_project, task=False)
-        wizard = self.env["agency.billing.time.wizard"].create(
-            {"project_ids": [Command.set(self.project.ids)]}
-        )
-        action = wizard.action_bill_time()
+        context = self.project.action_agency_bill_time()["context"]
+        wizard = self.env["agency.billing.run.wizard"].with_context(**context).create({})
+        self.assertEqual((wizard.project_ids, wizard.is_time_only), (self.project, True))
+        wizard.action_preview()
+        self.assertEqual(wizard.preview_invoice_count, 1)
+        self.assertEqual(wizard.line_ids.amount_untaxed, 100.0, "the project's hour only")
+        action = wizard.action_run()
         run = self.Run.browse(action["res_id"])
         self.assertEqual(run.trigger, "time")
         self.assertEqual(run.timesheet_count, 1)
@@ -267,14 +286,17 @@ class TestTimeBilling(AgencyBillingCase):
         late = self._log_time(1.0, day=date(2027, 3, 15))
         context = self.client_a_contact.action_agency_bill_time()["context"]
         wizard = (
-            self.env["agency.billing.time.wizard"].with_context(**context).create({"date": date(2027, 3, 10)})
+            self.env["agency.billing.run.wizard"].with_context(**context).create({"date": date(2027, 3, 10)})
         )
         self.assertEqual(wizard.partner_ids, self.client_a)
-        wizard.action_bill_time()
+        with self.assertRaisesRegex(UserError, "Preview the run first"):
+            wizard.action_run()
+        wizard.action_preview()
+        wizard.action_run()
         self.assertEqual((early.agency_billing_state, late.agency_billing_state), ("billed", "to_bill"))
         with self.assertRaisesRegex(UserError, "ahead of today"):
             wizard.date = date(2027, 4, 1)
-            wizard.action_bill_time()
+            wizard.action_preview()
 
     def test_billable_default_from_task_then_project_then_client(self):
         self.assertTrue(self._log_time(1.0).agency_billable)
@@ -353,3 +375,105 @@ class TestTimeBilling(AgencyBillingCase):
         order_invoice = order._create_invoices()
         self.assertEqual(order_invoice.invoice_line_ids.quantity, 3.0)
         self.assertNotIn(sold, run.invoice_ids.line_ids.agency_timesheet_billing_ids.analytic_line_id)
+
+    # ------------------------------------------------------------------
+    # which time is ours to bill
+    # ------------------------------------------------------------------
+    def _sold_order(self):
+        service = self._create_product(
+            name="Support (ordered)",
+            type="service",
+            lst_price=80.0,
+            service_policy="delivered_timesheet",
+            uom_id=self.env.ref("uom.product_uom_hour").id,
+        )
+        order = self.env["sale.order"].create(
+            {"partner_id": self.client_a.id, "order_line": [Command.create({"product_id": service.id})]}
+        )
+        order.action_confirm()
+        return order
+
+    def test_time_sold_through_an_order_in_any_way_is_odoos_to_invoice(self):
+        """A project or task linked to an order line, an employee mapping, or the entry's own line."""
+        order_line = self._sold_order().order_line
+        plain = self.env["project.project"].create({"name": "Shop 2", "partner_id": self.client_a.id})
+        by_project = self.env["project.project"].create(
+            {"name": "Sold site", "partner_id": self.client_a.id, "sale_line_id": order_line.id}
+        )
+        by_task = self.env["project.task"].create(
+            {"name": "Sold task", "project_id": plain.id, "sale_line_id": order_line.id}
+        )
+        by_employee = self.env["project.project"].create(
+            {
+                "name": "Mapped",
+                "partner_id": self.client_a.id,
+                "allow_billable": True,
+                "sale_line_employee_ids": [
+                    Command.create({"employee_id": self.employee_2.id, "sale_line_id": order_line.id})
+                ],
+            }
+        )
+        entries = [
+            self._log_time(1.0, project=by_project, task=False),
+            self._log_time(1.0, project=plain, task=by_task),
+            self._log_time(1.0, project=by_employee, task=False, employee=self.employee_2),
+        ]
+        ours = self._log_time(2.0, project=plain, task=False)
+        for entry in entries:
+            with self.subTest(entry=entry.project_id.name):
+                self.assertFalse(entry.agency_billing_state, "no state of ours: Odoo's own")
+                self.assertFalse(entry.agency_amount_expected and entry.agency_billing_state == "to_bill")
+        unbilled = self.AAL.search([("agency_billing_state", "=", "to_bill")])
+        self.assertEqual(unbilled, ours, "Unbilled Time never counts sold time")
+        run = self._bill_time()
+        self.assertEqual(run.invoice_ids.line_ids.agency_timesheet_billing_ids.analytic_line_id, ours)
+
+    def test_time_on_the_companys_own_projects_is_never_billed(self):
+        internal = self.env["project.project"].create({"name": "Website redesign (ours)"})
+        own_contact = self.env["res.partner"].create({"name": "Ops", "parent_id": self.company.partner_id.id})
+        ours_too = self.env["project.project"].create({"name": "Office", "partner_id": own_contact.id})
+        # a department filed as a company under the agency's own
+        department = self.env["res.partner"].create(
+            {"name": "Design dept", "is_company": True, "parent_id": self.company.partner_id.id}
+        )
+        dept_project = self.env["project.project"].create({"name": "Portfolio", "partner_id": department.id})
+        entries = (
+            self._log_time(3.0, project=internal, task=False)
+            | self._log_time(1.0, project=ours_too, task=False)
+            | self._log_time(1.0, project=dept_project, task=False)
+        )
+        self.assertEqual(set(entries.mapped("agency_billing_state")), {"non_billable"})
+        entries.agency_billable = True  # even ticked by hand
+        self.assertEqual(set(entries.mapped("agency_billing_state")), {"non_billable"})
+        self.assertFalse(self.Run._run_now(self.company, date(2027, 3, 20)).invoice_ids)
+
+    def test_time_before_the_billing_start_is_never_billed(self):
+        self.company.agency_time_bill_from = date(2027, 3, 5)
+        old = self._log_time(4.0, day=date(2027, 3, 1))
+        new = self._log_time(2.0, day=date(2027, 3, 10))
+        self.assertEqual(old.agency_billing_state, "before_start")
+        self.assertEqual(new.agency_billing_state, "to_bill")
+        wizard = self.env["agency.billing.run.wizard"].create(
+            {"date": date(2027, 3, 20), "partner_ids": self.client_a.ids, "is_time_only": True}
+        )
+        self.assertEqual(wizard.before_start_hours, 4.0, "the preview says how much time it leaves out")
+        run = self._bill_time()
+        self.assertEqual(run.invoice_ids.line_ids.agency_timesheet_billing_ids.analytic_line_id, new)
+        # moved back on purpose: the older time is billed by the next run
+        self.company.agency_time_bill_from = date(2027, 2, 1)
+        self.assertEqual(old.agency_billing_state, "to_bill")
+        self.assertEqual(
+            self._bill_time().invoice_ids.line_ids.agency_timesheet_billing_ids.analytic_line_id, old
+        )
+
+    def test_billed_hours_add_up_to_the_invoice_line(self):
+        """1:20 three times: 1.33 h each, 3.99 h and 3 × 133.00 on the invoice, as Unbilled Time said."""
+        self.Rate.create({"project_id": self.project.id, "rate": 100.0})
+        entries = self._log_time(4 / 3) | self._log_time(4 / 3) | self._log_time(4 / 3)
+        self.assertEqual(entries.mapped("agency_quantity"), [1.33, 1.33, 1.33])
+        expected = sum(entries.mapped("agency_amount_expected"))
+        line = self._bill_time().invoice_ids.invoice_line_ids
+        self.assertEqual(line.quantity, 3.99)
+        self.assertAlmostEqual(line.price_subtotal, expected, places=2)
+        self.assertEqual(line.price_subtotal, 399.0)
+        self.assertEqual(sum(entries.mapped("agency_amount_billed")), 399.0)

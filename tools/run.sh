@@ -26,6 +26,11 @@ elif [ "$(cat "$stamp" 2>/dev/null)" != "$addon_key" ]; then
     echo "$addon_key" >"$stamp"
 fi
 
+if command -v wkhtmltopdf >/dev/null && ! wkhtmltopdf --version 2>/dev/null | grep -q "with patched qt"; then
+    log "note: this wkhtmltopdf is built without its patched Qt: Odoo's own PDFs get no page header or footer"
+    log "      (logo, address) and several documents never share one PDF. This addon's invoice layouts and"
+    log "      statements are complete with it; for production install the patched build (see the README)."
+fi
 log "Odoo is starting: http://$HOST:$PORT/odoo  (database $DB, login admin, password admin)"
 log "stop it with Ctrl+C; the data stays for the next 'make run'"
 exec "$VENV/bin/python" "$ODOO_DIR/odoo-bin" -c "$ODOO_CONF" -d "$DB" --db-filter="^$DB\$" \

@@ -47,6 +47,10 @@ class AgencyBillingPortal(CustomerPortal):
             else Item
         )
         values = self._prepare_portal_layout_values()
+        totals = {}
+        for item in items.sudo():
+            totals.setdefault(item.currency_id, 0.0)
+            totals[item.currency_id] += item.amount_untaxed
         values.update(
             {
                 "page_name": "agency_charges",
@@ -54,6 +58,7 @@ class AgencyBillingPortal(CustomerPortal):
                 # read through sudo only after the access-checked search: products
                 # and taxes are shown by name, never opened
                 "charges": items.sudo(),
+                "totals": [{"currency": currency, "amount": amount} for currency, amount in totals.items()],
                 "default_url": "/my/charges",
             }
         )

@@ -3,9 +3,9 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
-from odoo.tools.misc import format_date
+from odoo.tools.misc import get_lang
 
-from .. import const, rounding
+from .. import const, dates, rounding
 from ..charges import Charge
 
 # What a billed timesheet line keeps as it was billed.
@@ -71,6 +71,14 @@ class AccountAnalyticLine(models.Model):
         digits="Product Price",
         aggregator=None,
     )
+    agency_amount_billed = fields.Float(
+        string="Amount Billed",
+        compute="_compute_agency_billing_state",
+        store=True,
+        digits="Product Price",
+        help="Billed hours times the billed rate, untaxed.",
+    )
+    agency_lock_reason = fields.Char(compute="_compute_agency_lock_reason")
     agency_written_off = fields.Boolean(string="Written Off", copy=False)
     agency_billing_state = fields.Selection(
         const.TIME_STATES,
@@ -85,12 +93,13 @@ class AccountAnalyticLine(models.Model):
     # ------------------------------------------------------------------
     @api.depends(
         "project_id.agency_time_billable",
+        "project_id.partner_id",
         "task_id.agency_time_billable",
         "partner_id.commercial_partner_id.agency_time_billable",
     )
     def _compute_agency_billable(self):
         for line in self:
-            if not line.project_id:
+            if not line.project_id or line.project_id._agency_is_internal():
                 line.agency_billable = False
                 continue
             task_policy = line.task_id.agency_time_billable or const.TIME_BILLABLE_PROJECT
@@ -113,10 +122,13 @@ class AccountAnalyticLine(models.Model):
         "partner_id.commercial_partner_id.agency_rounding_minimum",
     )
     def _compute_agency_quantity(self):
+        # at the precision of the invoice line's quantity, so that the hours of
+        # the entries add up to exactly what an invoice line bills
+        digits = self.env["decimal.precision"].precision_get("Product Unit")
         for line in self:
             rule = line._agency_rounding_rule()
             line.agency_quantity = (
-                rounding.round_hours(line.unit_amount, *rule) if line.unit_amount > 0 else 0.0
+                round(rounding.round_hours(line.unit_amount, *rule), digits) if line.unit_amount > 0 else 0.0
             )
 
     @api.depends(
@@ -138,24 +150,43 @@ class AccountAnalyticLine(models.Model):
             line.agency_amount_expected = (rate or 0.0) * line.agency_quantity
 
     @api.depends(
+        "date",
         "agency_billable",
         "agency_written_off",
         "agency_billing_ids.parent_state",
         "agency_billing_ids.is_released",
+        "company_id.agency_time_bill_from",
+        "project_id.partner_id",
+        "so_line",
+        "timesheet_invoice_id",
+        "project_id.sale_line_id",
+        "project_id.sale_line_employee_ids",
+        "task_id.sale_line_id",
     )
     def _compute_agency_billing_state(self):
+        """One billing state for the time this addon bills; none for time that is not its own.
+
+        Time sold through a sales order is Odoo's to invoice from the order
+        (sale_timesheet): it has no state here and is never billed here.
+        """
         for line in self:
             live = line.agency_billing_ids.filtered(
                 lambda b: b.parent_state != "cancel" and not b.is_released
             )[:1]
             line.agency_invoice_line_id = live.move_line_id
             line.agency_rate = live.rate
+            line.agency_amount_billed = live.rate * live.quantity
+            bill_from = line.company_id.agency_time_bill_from
             if live:
                 line.agency_billing_state = "billed"
-            elif not line.project_id or not line.agency_billable:
+            elif not line.project_id or line._agency_is_sold_through_order():
+                line.agency_billing_state = False
+            elif not line.agency_billable or line.project_id._agency_is_internal():
                 line.agency_billing_state = "non_billable"
             elif line.agency_written_off:
                 line.agency_billing_state = "written_off"
+            elif bill_from and line.date and line.date < bill_from:
+                line.agency_billing_state = "before_start"
             else:
                 line.agency_billing_state = "to_bill"
 
@@ -201,14 +232,7 @@ class AccountAnalyticLine(models.Model):
                 )
             )
             if changing:
-                invoice = changing[0].agency_invoice_line_id.move_id
-                raise UserError(
-                    self.env._(
-                        "This time has been billed on %(invoice)s: it cannot change until that invoice is "
-                        "cancelled.",
-                        invoice=invoice.display_name,
-                    )
-                )
+                raise UserError(changing[0]._agency_lock_message())
         if "agency_written_off" in vals and self.filtered(lambda line: line.agency_billing_state == "billed"):
             raise UserError(
                 self.env._("Billed time cannot be written off: cancel or credit its invoice first.")
@@ -219,13 +243,34 @@ class AccountAnalyticLine(models.Model):
     def _unlink_except_billed(self):
         billed = self.filtered(lambda line: line.agency_billing_state == "billed")
         if billed:
-            raise UserError(
-                self.env._(
-                    "This time has been billed on %(invoice)s: it cannot be deleted until that invoice is "
-                    "cancelled.",
-                    invoice=billed[0].agency_invoice_line_id.move_id.display_name,
-                )
+            raise UserError(billed[0]._agency_lock_message())
+
+    @api.depends("agency_billing_state", "agency_invoice_line_id")
+    def _compute_agency_lock_reason(self):
+        for line in self:
+            line.agency_lock_reason = (
+                line._agency_lock_message() if line.agency_billing_state == "billed" else False
             )
+
+    def _agency_lock_message(self):
+        """Why a billed entry cannot change, naming its invoice, and how to unlock it."""
+        self.ensure_one()
+        invoice = self.agency_invoice_line_id.move_id
+        if invoice.state == "draft":
+            return self.env._(
+                "This time is billed on the draft invoice %(invoice)s: remove its line from that invoice "
+                "(or cancel the invoice) to change or delete it.",
+                invoice=invoice.display_name,
+            )
+        return self.env._(
+            "This time is billed on invoice %(invoice)s: to change or delete it, reset that invoice to draft "
+            "and cancel it, or credit it and release the credited time.",
+            invoice=invoice.name,
+        )
+
+    def _is_readonly(self):
+        # billed time shows as locked in the timesheet form and lists
+        return super()._is_readonly() or self.agency_billing_state == "billed"
 
     # ------------------------------------------------------------------
     # ACTIONS
@@ -255,25 +300,36 @@ class AccountAnalyticLine(models.Model):
             client.agency_rounding_minimum,
         )
 
+    def _agency_is_sold_through_order(self):
+        """Whether Odoo invoices this time from a sales order (sale_timesheet), in any of its ways:
+        the entry's order line, its task's or project's, the project's employee mapping, or an
+        invoice made from the order's timesheets."""
+        self.ensure_one()
+        project, task = self.project_id.sudo(), self.task_id.sudo()
+        return bool(
+            self.so_line
+            or self.timesheet_invoice_id
+            or task.sale_line_id
+            or project.sale_line_id
+            or project.sale_line_employee_ids
+        )
+
     def _agency_time_product(self):
         return self.project_id.agency_time_product_id or self.company_id.agency_time_product_id
 
     @api.model
     def _agency_to_bill_domain(self, up_to, company):
-        domain = Domain.AND(
+        # the billing state says what is ours to bill (not sold through an
+        # order, not internal, not before the billing start, …)
+        return Domain.AND(
             [
                 Domain("company_id", "=", company.id),
                 Domain("project_id", "!=", False),
                 Domain("agency_billing_state", "=", "to_bill"),
                 Domain("date", "<=", up_to),
                 Domain("partner_id", "!=", False),
-                # time sold through a sales order is invoiced by the order, never here
-                Domain("so_line", "=", False),
             ]
         )
-        if "timesheet_invoice_id" in self._fields:
-            domain &= Domain("timesheet_invoice_id", "=", False)
-        return domain
 
     @api.model
     def _agency_recompute_expected(self, domain=None):
@@ -416,14 +472,14 @@ class AccountAnalyticLine(models.Model):
         else:
             parts = [charge.project.name, task.name if task else None, employee.name if employee else None]
         subject = " — ".join(filter(None, parts))
-        day = "d MMM yyyy"
+        lang_code = get_lang(env).code
         period = (
-            format_date(env, first, date_format=day)
+            dates.format_day(lang_code, first)
             if first == last
             else env._(
                 "%(start)s to %(end)s",
-                start=format_date(env, first, date_format=day),
-                end=format_date(env, last, date_format=day),
+                start=dates.format_day(lang_code, first),
+                end=dates.format_day(lang_code, last),
             )
         )
         quantity = sum(timesheets.mapped("agency_quantity"))

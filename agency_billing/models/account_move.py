@@ -578,40 +578,60 @@ class AccountMove(models.Model):
         """[(untaxed, total)] of the invoices ``vals_list`` would make, in their currency.
 
         Odoo's tax engine on the same values as the invoices (at the fields'
-        precision, taxes as given), without creating anything: for previews.
+        precision, taxes as given), without creating anything: for previews
+        and figures. When taxes are rounded per line (Odoo's default), an
+        invoice's totals are the sums of its lines' subtotals and totals, each
+        computed once per price, quantity, discount, taxes and currency.
         """
         AccountTax = self.env["account.tax"]
         Line = self.env["account.move.line"]
+        line_totals = {}
         results = []
         for vals in vals_list:
             company = self.env["res.company"].browse(vals["company_id"])
             currency = self.env["res.currency"].browse(vals["currency_id"])
+            per_line = company.tax_calculation_rounding_method == "round_per_line"
             base_lines = []
+            untaxed = total = 0.0
             for command in vals.get("invoice_line_ids") or ():
                 line = command[2]
                 if line.get("display_type", "product") != "product":
                     continue
-                product = self.env["product.product"].browse(line.get("product_id"))
-                base_lines.append(
-                    AccountTax._prepare_base_line_for_taxes_computation(
-                        None,
-                        price_unit=Line._fields["price_unit"].convert_to_cache(
-                            line.get("price_unit", 0.0), Line
-                        ),
-                        quantity=Line._fields["quantity"].convert_to_cache(line.get("quantity", 1.0), Line),
-                        discount=Line._fields["discount"].convert_to_cache(line.get("discount", 0.0), Line),
-                        currency_id=currency,
-                        product_id=product,
-                        tax_ids=AccountTax.browse(self._agency_command_ids(line.get("tax_ids"))),
-                        rate=1.0,
-                        sign=1,
-                        special_mode=False,
-                    )
+                values = {
+                    fname: Line._fields[fname].convert_to_cache(line.get(fname, default), Line)
+                    for fname, default in (("price_unit", 0.0), ("quantity", 1.0), ("discount", 0.0))
+                }
+                tax_ids = tuple(self._agency_command_ids(line.get("tax_ids")))
+                key = (*values.values(), tax_ids, line.get("product_id"), currency.id, company.id)
+                if per_line and key in line_totals:
+                    untaxed, total = untaxed + line_totals[key][0], total + line_totals[key][1]
+                    continue
+                base_line = AccountTax._prepare_base_line_for_taxes_computation(
+                    None,
+                    **values,
+                    currency_id=currency,
+                    product_id=self.env["product.product"].browse(line.get("product_id")),
+                    tax_ids=AccountTax.browse(tax_ids),
+                    rate=1.0,
+                    sign=1,
+                    special_mode=False,
                 )
-            AccountTax._add_tax_details_in_base_lines(base_lines, company)
-            AccountTax._round_base_lines_tax_details(base_lines, company)
-            summary = AccountTax._get_tax_totals_summary(base_lines, currency, company)
-            results.append((summary["base_amount_currency"], summary["total_amount_currency"]))
+                if per_line:
+                    AccountTax._add_tax_details_in_base_line(base_line, company)
+                    AccountTax._round_base_lines_tax_details([base_line], company)
+                    details = base_line["tax_details"]
+                    line_totals[key] = (
+                        details["total_excluded_currency"],
+                        details["total_included_currency"],
+                    )
+                    untaxed, total = untaxed + line_totals[key][0], total + line_totals[key][1]
+                base_lines.append(base_line)
+            if not per_line:
+                AccountTax._add_tax_details_in_base_lines(base_lines, company)
+                AccountTax._round_base_lines_tax_details(base_lines, company)
+                summary = AccountTax._get_tax_totals_summary(base_lines, currency, company)
+                untaxed, total = summary["base_amount_currency"], summary["total_amount_currency"]
+            results.append((currency.round(untaxed), currency.round(total)))
         return results
 
     # ------------------------------------------------------------------

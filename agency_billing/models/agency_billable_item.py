@@ -3,9 +3,9 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools.misc import format_date
+from odoo.tools.misc import get_lang
 
-from .. import const, schedule
+from .. import const, dates, schedule
 from ..charges import Charge
 from ..exceptions import BillingError
 
@@ -76,8 +76,13 @@ class AgencyBillableItem(models.Model):
         domain="[('type_tax_use', '=', 'sale')]",
     )
     amount_untaxed = fields.Monetary(
-        string="Amount", compute="_compute_amount_untaxed", currency_field="currency_id"
+        string="Amount",
+        compute="_compute_amount_untaxed",
+        store=True,
+        currency_field="currency_id",
+        help="What one period (or the one charge) adds to an invoice, before tax.",
     )
+    period_label = fields.Char(string="Per", compute="_compute_period_label")
     project_id = fields.Many2one("project.project", check_company=True, index="btree_not_null")
     source = fields.Selection(const.SOURCES, default="manual", required=True, readonly=True)
 
@@ -120,7 +125,22 @@ class AgencyBillableItem(models.Model):
     invoice_count = fields.Integer(compute="_compute_invoice_stats")
     billed_count = fields.Integer(string="Times Billed", compute="_compute_invoice_stats")
     remaining_count = fields.Integer(
-        string="Times Left", compute="_compute_invoice_stats", help="-1: until stopped"
+        string="Periods Left", compute="_compute_invoice_stats", help="-1: until stopped"
+    )
+    remaining_label = fields.Char(string="Times Left", compute="_compute_invoice_stats")
+    display_state = fields.Selection(
+        [
+            ("active", "Active"),
+            ("pending", "To invoice"),
+            ("on_hold", "On hold"),
+            ("paused", "Paused"),
+            ("done", "Done"),
+            ("stopped", "Stopped"),
+        ],
+        string="Status",
+        compute="_compute_display_state",
+        store=True,
+        help="Active: a recurring plan being billed. To invoice: a one-off charge waiting for its invoice.",
     )
     billing_error = fields.Text(readonly=True, copy=False, help="Why the last billing run could not bill it.")
     billing_error_date = fields.Datetime(readonly=True, copy=False)
@@ -147,10 +167,41 @@ class AgencyBillableItem(models.Model):
             if item.product_id:
                 item.tax_ids = item.product_id.taxes_id._filter_taxes_by_company(item.company_id)
 
-    @api.depends("quantity", "price_unit")
+    @api.depends("quantity", "price_unit", "tax_ids", "currency_id", "product_id")
     def _compute_amount_untaxed(self):
         for item in self:
-            item.amount_untaxed = item.currency_id.round(item.quantity * item.price_unit)
+            # as Odoo's tax engine will compute the invoice line (a price may include a tax)
+            item.amount_untaxed = item.tax_ids.compute_all(
+                item.price_unit, currency=item.currency_id, quantity=item.quantity, product=item.product_id
+            )["total_excluded"]
+
+    @api.depends("invoice_action", "recurring_interval", "recurring_rule_type")
+    def _compute_period_label(self):
+        units = {
+            schedule.DAILY: (self.env._("day"), self.env._("days")),
+            schedule.WEEKLY: (self.env._("week"), self.env._("weeks")),
+            schedule.MONTHLY: (self.env._("month"), self.env._("months")),
+            schedule.YEARLY: (self.env._("year"), self.env._("years")),
+        }
+        for item in self:
+            if item.invoice_action != const.ACTION_RECURRING:
+                item.period_label = self.env._("once")
+                continue
+            one, many = units.get(item.recurring_rule_type or schedule.MONTHLY)
+            interval = item.recurring_interval or 1
+            item.period_label = f"/ {one}" if interval == 1 else f"/ {interval} {many}"
+
+    @api.depends("state", "invoice_action")
+    def _compute_display_state(self):
+        for item in self:
+            if item.state != const.STATE_PENDING:
+                item.display_state = item.state
+            elif item.invoice_action == const.ACTION_RECURRING:
+                item.display_state = "active"
+            elif item.invoice_action == const.ACTION_HOLD:
+                item.display_state = "on_hold"
+            else:
+                item.display_state = "pending"
 
     @api.depends("invoice_line_ids.parent_state")
     def _compute_invoice_stats(self):
@@ -164,6 +215,9 @@ class AgencyBillableItem(models.Model):
                 item.remaining_count = -1 if total is None else max(total - len(live), 0)
             else:
                 item.remaining_count = 0 if live else 1
+            item.remaining_label = (
+                self.env._("until stopped") if item.remaining_count < 0 else str(item.remaining_count)
+            )
 
     @api.onchange("product_id")
     def _onchange_product_id(self):
@@ -326,6 +380,28 @@ class AgencyBillableItem(models.Model):
         action["domain"] = [("id", "in", self.invoice_ids.ids)]
         action["context"] = {"create": False}
         return action
+
+    def _portal_schedule_label(self):
+        """ "every month", "every 3 months until 31 Dec 2027", "on 15 Apr 2027": how the client reads it."""
+        self.ensure_one()
+        if self.invoice_action == const.ACTION_ON_DATE:
+            return self.env._(
+                "once, on %(date)s", date=dates.format_day(get_lang(self.env).code, self.date_due)
+            )
+        if self.invoice_action != const.ACTION_RECURRING:
+            return self.env._("once, on your next invoice")
+        label = self.env._("every %(period)s", period=self.period_label.removeprefix("/ "))
+        if self.date_end:
+            label = self.env._(
+                "%(schedule)s until %(date)s",
+                schedule=label,
+                date=dates.format_day(get_lang(self.env).code, self.date_end),
+            )
+        elif self.remaining_count > 0:
+            label = self.env._(
+                "%(schedule)s, %(count)s more times", schedule=label, count=self.remaining_count
+            )
+        return label
 
     def _check_lifecycle(self, expected_state):
         for item in self:
@@ -536,11 +612,12 @@ class AgencyBillableItem(models.Model):
         if self.invoice_action != const.ACTION_RECURRING:
             return self.name
         env = self.with_context(lang=lang).env if lang and lang != self.env.lang else self.env
+        lang_code = get_lang(env).code
         label = env._(
             "%(name)s — %(start)s to %(end)s",
             name=self.name,
-            start=format_date(env, period.date_start, date_format="d MMM yyyy"),
-            end=format_date(env, period.date_end, date_format="d MMM yyyy"),
+            start=dates.format_day(lang_code, period.date_start),
+            end=dates.format_day(lang_code, period.date_end),
         )
         if period.factor != 1.0:
             label += " " + env._("(prorated: %(percent)s%%)", percent=round(period.factor * 100, 2))
@@ -558,7 +635,8 @@ class AgencyBillableItem(models.Model):
             if item.invoice_action == const.ACTION_RECURRING:
                 if item.date_start:
                     period = schedule.next_unbilled(item._get_schedule(), keys)
-                    next_date = period.invoice_date if period else False
+                    # a paused plan has no next invoice until it is resumed
+                    next_date = period.invoice_date if period and item.state != const.STATE_PAUSED else False
                     finished = period is None
             else:
                 finished = const.ONE_OFF_KEY in keys

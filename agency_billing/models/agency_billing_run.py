@@ -70,6 +70,7 @@ class AgencyBillingRun(models.Model):
     partner_done_count = fields.Integer(string="Clients Done", readonly=True)
     partner_total_count = fields.Integer(string="Clients in All", readonly=True)
     progress = fields.Float(compute="_compute_progress", help="Share of the run's clients dealt with.")
+    has_unsent_invoices = fields.Boolean(compute="_compute_has_unsent_invoices")
     is_stop_requested = fields.Boolean(string="Stop Requested", readonly=True, copy=False)
     log_ids = fields.One2many("agency.billing.run.log", "run_id", readonly=True)
     scope_partner_ids = fields.Many2many("res.partner", string="Only Clients", readonly=True)
@@ -99,6 +100,13 @@ class AgencyBillingRun(models.Model):
                 run.progress = min(100.0, 100.0 * run.partner_done_count / run.partner_total_count)
             else:
                 run.progress = 0.0
+
+    def _compute_has_unsent_invoices(self):
+        for run in self:
+            run.has_unsent_invoices = any(
+                move.state == "posted" and not move.is_move_sent
+                for move in run.invoice_ids | run.log_ids.move_ids
+            )
 
     @api.model
     def _selection_scope_source(self):
@@ -228,7 +236,7 @@ class AgencyBillingRun(models.Model):
         return runs
 
     @api.model
-    def _preview(self, company, date, partners=None, source=None):
+    def _preview(self, company, date, partners=None, source=None, projects=None):
         """What a run would invoice, per client, without writing anything.
 
         The first ``PREVIEW_FULL_CLIENTS`` clients are billed for real inside a
@@ -244,38 +252,30 @@ class AgencyBillingRun(models.Model):
             vals = {"company_id": company.id, "date": date, "trigger": "manual", "scope_source": source}
             if partners:
                 vals["scope_partner_ids"] = [Command.set(partners.ids)]
+            if projects:
+                vals["scope_project_ids"] = [Command.set(projects.ids)]
             run = Run.with_company(company).create(vals)
             due = run._due_partner_ids()
             full = self.env["res.partner"].browse(due[: const.PREVIEW_FULL_CLIENTS])
             held = run._bill_partners(full) if full else full
             for move in run.invoice_ids:
-                lines.append(
-                    {
-                        "partner_id": move.partner_id.commercial_partner_id.id,
-                        "currency_id": move.currency_id.id,
-                        "amount_untaxed": move.amount_untaxed,
-                        "amount_total": move.amount_total,
-                        "line_count": len(move.invoice_line_ids),
-                        "description": "\n".join(move.invoice_line_ids.mapped("name")),
-                        "level": "billed",
-                        "is_posted": run._automation(move.partner_id.commercial_partner_id)
-                        in (const.AUTOMATION_POST, const.AUTOMATION_SEND),
-                        "is_sent": run._automation(move.partner_id.commercial_partner_id)
-                        == const.AUTOMATION_SEND,
-                    }
-                )
-            for log in run.log_ids.filtered(lambda log: log.level != "billed"):
-                lines.append(
-                    {
-                        "partner_id": log.partner_id.id,
-                        "currency_id": company.currency_id.id,
-                        "amount_untaxed": 0.0,
-                        "amount_total": 0.0,
-                        "line_count": 0,
-                        "description": log.message,
-                        "level": log.level,
-                    }
-                )
+                lines.append(run._preview_line(move, "\n".join(move.invoice_line_ids.mapped("name"))))
+            for log in run.log_ids:
+                if log.level == "billed" and log.move_ids:
+                    # charges added to the client's open draft invoice
+                    lines += [run._preview_line(move, log.message) for move in log.move_ids]
+                elif log.level != "billed":
+                    lines.append(
+                        {
+                            "partner_id": log.partner_id.id,
+                            "currency_id": company.currency_id.id,
+                            "amount_untaxed": 0.0,
+                            "amount_total": 0.0,
+                            "line_count": 0,
+                            "description": log.message,
+                            "level": log.level,
+                        }
+                    )
             rest = held | self.env["res.partner"].browse(due[const.PREVIEW_FULL_CLIENTS :])
             if rest:
                 lines += run._estimate_partners(rest)
@@ -283,6 +283,20 @@ class AgencyBillingRun(models.Model):
             savepoint.close(rollback=True)
             self.env.invalidate_all()
         return lines
+
+    def _preview_line(self, move, description):
+        automation = self._automation(move.commercial_partner_id)
+        return {
+            "partner_id": move.commercial_partner_id.id,
+            "currency_id": move.currency_id.id,
+            "amount_untaxed": move.amount_untaxed,
+            "amount_total": move.amount_total,
+            "line_count": len(move.invoice_line_ids),
+            "description": description,
+            "level": "billed",
+            "is_posted": automation in (const.AUTOMATION_POST, const.AUTOMATION_SEND),
+            "is_sent": automation == const.AUTOMATION_SEND,
+        }
 
     def _estimate_partners(self, partners):
         """Preview lines for clients totalled without billing them (see ``_preview``)."""
@@ -314,8 +328,25 @@ class AgencyBillingRun(models.Model):
                         "is_sent": automation == const.AUTOMATION_SEND,
                     }
                 )
-            self.env.invalidate_all()
+            if isinstance(self.id, int):
+                self.env.invalidate_all()  # memory bounded by the chunk, for previews of big runs
         return lines
+
+    @api.model
+    def _unbilled_amounts(self, company, date, partners):
+        """{client id: untaxed amount in company currency} the next run on ``date`` would invoice.
+
+        The run's own planning and Odoo's tax engine on the same values,
+        without billing or writing anything (a run that is never saved).
+        """
+        run = self.with_company(company).new({"company_id": company.id, "date": date, "trigger": "manual"})
+        amounts = dict.fromkeys(partners.ids, 0.0)
+        for line in run._estimate_partners(partners):
+            currency = self.env["res.currency"].browse(line["currency_id"])
+            amounts[line["partner_id"]] += currency._convert(
+                line["amount_untaxed"], company.currency_id, company, date
+            )
+        return amounts
 
     def _get_result_action(self):
         if len(self) == 1:
@@ -647,7 +678,7 @@ class AgencyBillingRun(models.Model):
             "journal_id": batch.journal.id,
             "fiscal_position_id": fiscal_position.id,
             "invoice_date": self.date,
-            "invoice_origin": self.name,
+            # the run is linked, never named: its number means nothing to the client
             "agency_billing_run_id": self.id,
         }
         vals["invoice_line_ids"] = [
@@ -660,11 +691,18 @@ class AgencyBillingRun(models.Model):
         return partner.with_company(self.company_id).billing_automation_effective
 
     def _create_and_process(self, batch, plans):
-        """Create, then post and queue for sending, the invoices of some clients."""
+        """Create (or add to open drafts), then post and queue for sending, the invoices of some clients."""
         vals_list, owners = [], []
+        drafts = self._get_open_drafts(plans)
+        appended = self.env["account.move"]
         for partner, plan in plans.items():
             for invoice_plan in plan:
-                vals_list.append(self._prepare_invoice_vals(partner, invoice_plan, batch))
+                vals = self._prepare_invoice_vals(partner, invoice_plan, batch)
+                draft = drafts.get((partner, invoice_plan["currency"]))
+                if draft:
+                    appended |= self._add_to_draft(draft, vals)
+                    continue
+                vals_list.append(vals)
                 owners.append(partner)
         Move = self.env["account.move"].with_company(self.company_id)
         moves, fast = Move._agency_create_invoices(vals_list)
@@ -682,16 +720,91 @@ class AgencyBillingRun(models.Model):
             lambda m: automation[m.partner_id.commercial_partner_id] == const.AUTOMATION_SEND
         )
         if to_send and not self.env.context.get("agency_billing_dry_run"):
-            self._queue_sending(to_send)
+            if self.company_id.external_report_layout_id:
+                self._queue_sending(to_send)
+            else:
+                self._log_not_sent(to_send)
         counts = {
             "invoice_count": len(moves),
             "line_count": sum(len(invoice["charges"]) for plan in plans.values() for invoice in plan),
             "client_count": len(plans),
         }
         for source in self._get_run_sources():
-            for counter, value in source._agency_after_invoicing(batch, moves.line_ids).items():
+            for counter, value in source._agency_after_invoicing(batch, (moves | appended).line_ids).items():
                 counts[counter] = counts.get(counter, 0) + value
         self._add_counts(counts)
+
+    def _get_open_drafts(self, plans):
+        """{(client, currency): draft invoice}: the open drafts billing made for clients whose
+        invoices stay in draft, to add new charges to (unless the client wants separate invoices)."""
+        partners = self.env["res.partner"].concat(
+            *(
+                partner
+                for partner in plans
+                if self._automation(partner) == const.AUTOMATION_DRAFT
+                and not partner.with_company(self.company_id).billing_group_by_project
+                and not partner.with_company(self.company_id).billing_separate_drafts
+            )
+        )
+        if not partners:
+            return {}
+        drafts = self.env["account.move"].search(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "draft"),
+                ("agency_billing_run_id", "!=", False),
+                ("company_id", "=", self.company_id.id),
+                ("commercial_partner_id", "in", partners.ids),
+            ],
+            order="id desc",
+        )
+        found = {}
+        for draft in drafts:
+            found.setdefault((draft.commercial_partner_id, draft.currency_id), draft)
+        return found
+
+    def _add_to_draft(self, draft, vals):
+        """Add an invoice's lines to the client's open draft, dated as this run; Odoo recomputes it."""
+        draft.with_context(**const.QUIET_CONTEXT).write(
+            {"invoice_line_ids": vals["invoice_line_ids"], "invoice_date": self.date}
+        )
+        self._log(
+            draft.commercial_partner_id,
+            "billed",
+            self.env._(
+                "%(count)s lines added to the open draft invoice %(invoice)s.",
+                count=len(vals["invoice_line_ids"]),
+                invoice=draft.display_name,
+            ),
+            moves=draft,
+        )
+        return draft
+
+    def _log_not_sent(self, moves):
+        """The company's documents have no layout yet: post, but email nothing (Odoo asks for the
+        layout on the first print; a client's first invoice must not go out without it)."""
+        for partner in moves.partner_id.commercial_partner_id:
+            invoices = moves.filtered(lambda m, p=partner: m.commercial_partner_id == p)
+            self._log(
+                partner,
+                "billed",
+                self.env._(
+                    "Posted, not emailed: the company's document layout is not set up yet (Settings > "
+                    "Companies > Configure Document Layout). Then send them with Send Invoices on this run."
+                ),
+                moves=invoices,
+            )
+
+    def action_send_invoices(self):
+        """Odoo's sending for the run's posted invoices that were not sent yet."""
+        self.ensure_one()
+        self.check_access("read")
+        moves = (self.invoice_ids | self.log_ids.move_ids).filtered(
+            lambda m: m.state == "posted" and not m.is_move_sent
+        )
+        if not moves:
+            raise UserError(self.env._("Every posted invoice of this run has been sent."))
+        return moves.action_send_and_print()
 
     def _queue_sending(self, moves):
         """Hand the invoices to Odoo's own sending (PDF + email), done by its cron."""
@@ -729,7 +842,9 @@ class AgencyBillingRun(models.Model):
             subtype_xmlid="mail.mt_note",
         )
 
-    def _log(self, partner, level, message, charges=()):
+    def _log(self, partner, level, message, charges=(), moves=None):
+        if not isinstance(self.id, int):
+            return  # an estimate (a run that is not saved) logs nothing
         items = self.env["agency.billable.item"].concat(
             *(charge.records for charge in charges if charge.source == "agency.billable.item")
         )
@@ -740,6 +855,7 @@ class AgencyBillingRun(models.Model):
                 "level": level,
                 "message": message,
                 "item_ids": [Command.set(items.ids)] if items else False,
+                "move_ids": [Command.set(moves.ids)] if moves else False,
             }
         )
         counter = {"skipped": "skipped_count", "error": "error_count"}.get(level)

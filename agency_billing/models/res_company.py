@@ -15,6 +15,12 @@ class ResCompany(models.Model):
         "that have no setting of their own.",
     )
 
+    agency_time_bill_from = fields.Date(
+        string="Bill Time Logged From",
+        help="Time logged before this date is never billed by this addon. Set to the install date "
+        "when the addon is installed on a database that already has timesheets; move it back on purpose "
+        "to bill older time. Empty: all time.",
+    )
     agency_time_product_id = fields.Many2one(
         "product.product",
         string="Time Billed As",

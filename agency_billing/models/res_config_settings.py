@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from odoo.addons.base.models.ir_actions_report import _wkhtml
 
 
 class ResConfigSettings(models.TransientModel):
@@ -12,3 +14,45 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.agency_time_product_id",
         readonly=False,
     )
+    agency_time_bill_from = fields.Date(related="company_id.agency_time_bill_from", readonly=False)
+    agency_time_before_start_hours = fields.Float(compute="_compute_agency_time_before_start")
+    # Odoo's default payment terms of customers (ir.default of the partners'
+    # field, per company): without them, every invoice is due on its date
+    agency_payment_term_id = fields.Many2one(
+        "account.payment.term",
+        string="Default Payment Terms",
+        compute="_compute_agency_payment_term_id",
+        inverse="_inverse_agency_payment_term_id",
+        domain="[('company_id', 'in', [company_id, False])]",
+    )
+    agency_pdf_engine_is_limited = fields.Boolean(compute="_compute_agency_pdf_engine_is_limited")
+
+    @api.depends("company_id", "agency_time_bill_from")
+    def _compute_agency_time_before_start(self):
+        AAL = self.env["account.analytic.line"].sudo()
+        for settings in self:
+            groups = AAL._read_group(
+                [("company_id", "=", settings.company_id.id), ("agency_billing_state", "=", "before_start")],
+                aggregates=["unit_amount:sum"],
+            )
+            settings.agency_time_before_start_hours = groups[0][0] or 0.0
+
+    @api.depends("company_id")
+    def _compute_agency_payment_term_id(self):
+        for settings in self:
+            term_id = self.env["ir.default"]._get(
+                "res.partner", "property_payment_term_id", company_id=settings.company_id.id
+            )
+            settings.agency_payment_term_id = self.env["account.payment.term"].browse(term_id).exists()
+
+    def _inverse_agency_payment_term_id(self):
+        for settings in self:
+            self.env["ir.default"].set(
+                "res.partner",
+                "property_payment_term_id",
+                settings.agency_payment_term_id.id or False,
+                company_id=settings.company_id.id,
+            )
+
+    def _compute_agency_pdf_engine_is_limited(self):
+        self.agency_pdf_engine_is_limited = not _wkhtml().is_patched_qt

@@ -19,6 +19,12 @@ class ResPartner(models.Model):
         string="Effective Invoice Automation",
         compute="_compute_billing_automation_effective",
     )
+    billing_separate_drafts = fields.Boolean(
+        string="Separate Draft Invoices",
+        company_dependent=True,
+        help="For a client whose invoices stay in draft: make a new draft invoice each billing run "
+        "instead of adding the new charges to the open draft invoice.",
+    )
     billing_group_by_project = fields.Boolean(
         string="One Invoice per Project",
         company_dependent=True,
@@ -50,7 +56,8 @@ class ResPartner(models.Model):
         compute="_compute_billing_figures",
         currency_field="billing_currency_id",
         groups="agency_billing.group_agency_billing_user",
-        help="What the pending one-off items and the next period of each recurring item add up to, untaxed.",
+        help="What the next billing run would invoice this client today, untaxed: every period due "
+        "(missed ones included), charges that ride along, and time.",
     )
     billing_currency_id = fields.Many2one("res.currency", compute="_compute_billing_figures")
 
@@ -68,26 +75,31 @@ class ResPartner(models.Model):
     @api.depends_context("company")
     def _compute_billing_figures(self):
         company = self.env.company
+        clients = self.commercial_partner_id.filtered("id")
         groups = self.env["agency.billable.item"]._read_group(
             [
-                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("partner_id", "in", clients.ids),
                 ("company_id", "=", company.id),
                 ("state", "=", const.STATE_PENDING),
                 ("invoice_action", "!=", const.ACTION_HOLD),
             ],
-            groupby=["partner_id", "currency_id"],
-            aggregates=["id:count", "id:recordset"],
+            groupby=["partner_id"],
+            aggregates=["id:count"],
         )
-        figures = {}
-        for partner, currency, count, items in groups:
-            total = sum(items.mapped("amount_untaxed"))
-            amount = currency._convert(total, company.currency_id, company, fields.Date.context_today(self))
-            count_total, amount_total = figures.get(partner.id, (0, 0.0))
-            figures[partner.id] = (count_total + count, amount_total + amount)
+        counts = {partner.id: count for partner, count in groups}
+        # what the next run would invoice today: due periods (caught up),
+        # charges riding along, time; as the run itself plans and prices them
+        unbilled = (
+            self.env["agency.billing.run"]._unbilled_amounts(
+                company, fields.Date.context_today(self), clients
+            )
+            if clients
+            else {}
+        )
         for partner in self:
-            count, amount = figures.get(partner.commercial_partner_id.id, (0, 0.0))
-            partner.billing_pending_count = count
-            partner.billing_unbilled_amount = amount
+            commercial = partner.commercial_partner_id
+            partner.billing_pending_count = counts.get(commercial.id, 0)
+            partner.billing_unbilled_amount = unbilled.get(commercial.id, 0.0)
             partner.billing_currency_id = company.currency_id
 
     # ------------------------------------------------------------------
@@ -107,7 +119,10 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "agency_billing.agency_billing_time_wizard_action"
         )
-        action["context"] = {"default_partner_ids": self.commercial_partner_id.ids}
+        action["context"] = {
+            "default_partner_ids": self.commercial_partner_id.ids,
+            "default_is_time_only": True,
+        }
         return action
 
     def action_bill_now(self):
@@ -223,7 +238,10 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "agency_billing.agency_statement_wizard_action"
         )
-        action["context"] = {"default_partner_ids": self.commercial_partner_id.ids}
+        action["context"] = {
+            "default_partner_ids": self.commercial_partner_id.ids,
+            "default_is_time_only": True,
+        }
         return action
 
     def action_view_agency_statements(self):

@@ -1,3 +1,2 @@
 from . import agency_billing_run_wizard
-from . import agency_billing_time_wizard
 from . import agency_statement_wizard

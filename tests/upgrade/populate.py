@@ -9,7 +9,7 @@ from datetime import date
 
 from odoo import Command
 
-env = env  # noqa: F821 - given by odoo-bin shell
+env = env  # given by odoo-bin shell
 company = env["res.company"].create({"name": "Upgrade Agency", "currency_id": env.ref("base.USD").id})
 env.user.company_ids = [Command.link(company.id)]
 env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)

@@ -33,8 +33,22 @@ registry.category("web_tour.tours").add("agency_billing_bill_time", {
             run: "click",
         },
         {
+            content: "Preview it",
+            trigger: '.modal button[name="action_preview"]',
+            run: "click",
+        },
+        {
+            content: "The preview says what will be invoiced",
+            trigger: ".modal .alert-primary:contains(1 invoice for 1 client)",
+        },
+        {
             content: "Bill it",
-            trigger: '.modal button[name="action_bill_time"]',
+            trigger: '.modal button[name="action_run"]',
+            run: "click",
+        },
+        {
+            content: "Confirm",
+            trigger: '.modal-footer button.btn-primary:contains(Ok)',
             run: "click",
         },
         {

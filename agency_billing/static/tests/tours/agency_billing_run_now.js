@@ -29,7 +29,11 @@ registry.category("web_tour.tours").add("agency_billing_run_now", {
             trigger: '.modal .o_data_row:contains(Acme Bakery):contains(50.00)',
         },
         {
-            content: "Run it",
+            content: "Before anything happens, it says what will: how many invoices, for whom, the total, posted or not",
+            trigger: ".modal .alert-primary:contains(Nothing is invoiced yet):contains(1 invoice for 1 client, $ 57.50 in all: 1 posted (0 of them emailed), 0 left in draft)",
+        },
+        {
+            content: "Create the invoices",
             trigger: '.modal button[name="action_run"]',
             run: "click",
         },
