@@ -11,3 +11,8 @@ from . import project_task
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import agency_client_transaction
+from . import agency_payment_attempt
+from . import agency_payment_run
+from . import payment_token
+from . import payment_transaction
