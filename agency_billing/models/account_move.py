@@ -144,9 +144,9 @@ class AccountMove(models.Model):
                 move.agency_refundable_amount = 0.0
                 continue
             credited = sum(
-                (move.reversal_move_ids | move.agency_refund_credit_note_ids).filtered(
-                    lambda m: m.move_type == "out_refund" and m.state == "posted"
-                ).mapped("amount_total")
+                (move.reversal_move_ids | move.agency_refund_credit_note_ids)
+                .filtered(lambda m: m.move_type == "out_refund" and m.state == "posted")
+                .mapped("amount_total")
             )
             settled = move.amount_total - move.amount_residual
             move.agency_refundable_amount = max(move.currency_id.round(settled - credited), 0.0)

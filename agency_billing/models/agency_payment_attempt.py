@@ -134,6 +134,11 @@ class AgencyPaymentAttempt(models.Model):
                     "message": self.env._("Released by %(user)s: not charged.", user=self.env.user.name),
                 }
             )
+            invoice = attempt.move_id
+            if invoice.payment_state in ("not_paid", "partial"):
+                # the next run of the job charges it
+                invoice.agency_charge_date = fields.Date.context_today(self)
+        self.env.ref("agency_billing.ir_cron_charge_due_invoices").sudo()._trigger()
         return True
 
     @api.model

@@ -193,48 +193,49 @@ class AgencyPaymentRun(models.Model):
     def _charge_invoices(self, invoices, commit=False):
         """Charge a batch of invoices; returns those another job holds (left alone).
 
-        With ``commit`` (the cron), what is decided is committed before any
-        payment provider is called, then each provider answer on its own:
-        a worker that dies mid-way leaves at most one attempt "processing",
-        which the unique index keeps from being charged again.
+        Invoice by invoice: lock it, check it, record the attempt and its Odoo
+        payment transaction, and (with ``commit``, the cron) commit before the
+        provider is called, then again with its answer. A worker that dies
+        mid-way leaves at most one attempt "processing", which the unique
+        index keeps from being charged again until someone checks it.
         """
         self.ensure_one()
         Cron = self.env["ir.cron"]
-        locked = invoices.try_lock_for_update(allow_referencing=True)
-        held = self._get_held_invoices(locked)
-        skipped, to_charge = [], []
-        for invoice in locked:
+        Attempt = self.env["agency.payment.attempt"].sudo()
+        Transaction = self.env["payment.transaction"].sudo()
+        held = self._get_held_invoices(invoices)
+        busy = self.env["account.move"]
+        for invoice in invoices:
+            if not invoice.try_lock_for_update(allow_referencing=True):
+                busy |= invoice
+                continue
             token, reason = self._check_chargeable(invoice, held)
             if reason:
-                skipped.append((invoice, token, reason))
-            else:
-                to_charge.append((invoice, token))
-        Attempt = self.env["agency.payment.attempt"].sudo()
-        if skipped:
-            Attempt.create([self._prepare_attempt_vals(inv, tok, reason) for inv, tok, reason in skipped])
-            for invoice, _token, reason in skipped:
-                invoice.agency_charge_date = False
-                invoice.message_post(
-                    body=self.env._("Not charged automatically: %(reason)s", reason=reason),
-                    subtype_xmlid="mail.mt_note",
-                )
-        attempts = Attempt.browse()
-        if to_charge:
-            attempts = Attempt.create([self._prepare_attempt_vals(inv, tok) for inv, tok in to_charge])
-            # one by one: payment's token check reads one transaction at a time
-            Transaction = self.env["payment.transaction"].sudo()
-            transactions = Transaction.concat(
-                *(Transaction.create(self._prepare_transaction_vals(inv, tok)) for inv, tok in to_charge)
-            )
-            for attempt, transaction in zip(attempts, transactions, strict=True):
-                attempt.transaction_id = transaction
-        if commit:
-            Cron._commit_progress(len(skipped))
-        for attempt in attempts:
+                self._skip_invoice(invoice, token, reason)
+                if commit:
+                    Cron._commit_progress(1)
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    attempt = Attempt.create(self._prepare_attempt_vals(invoice, token))
+            except psycopg2.errors.UniqueViolation:
+                busy |= invoice  # another job charged it since we looked
+                continue
+            attempt.transaction_id = Transaction.create(self._prepare_transaction_vals(invoice, token))
+            if commit:
+                Cron._commit_progress()
             self._charge_attempt(attempt)
             if commit:
                 Cron._commit_progress(1)
-        return invoices - locked
+        return busy
+
+    def _skip_invoice(self, invoice, token, reason):
+        self.env["agency.payment.attempt"].sudo().create(self._prepare_attempt_vals(invoice, token, reason))
+        invoice.agency_charge_date = False
+        invoice.message_post(
+            body=self.env._("Not charged automatically: %(reason)s", reason=reason),
+            subtype_xmlid="mail.mt_note",
+        )
 
     def _get_held_invoices(self, invoices):
         """Invoices already charged, or being charged, by an attempt."""
