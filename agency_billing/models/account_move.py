@@ -155,13 +155,14 @@ class AccountMove(models.Model):
         # Odoo calls an invoice settled only by credit notes "reversed"; one
         # paid with the client's credit (a credit note of another invoice,
         # applied to it) is paid, as the client and the accountant see it.
-        super()._compute_payment_state()
+        res = super()._compute_payment_state()
         for invoice in self.filtered(
             lambda m: m.payment_state == "reversed" and m.move_type in ("out_invoice", "out_receipt")
         ):
-            credits = invoice.line_ids.matched_credit_ids.credit_move_id.move_id
-            if credits and invoice not in credits.reversed_entry_id:
+            credit_moves = invoice.line_ids.matched_credit_ids.credit_move_id.move_id
+            if credit_moves and invoice not in credit_moves.reversed_entry_id:
                 invoice.payment_state = "paid"
+        return res
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
@@ -195,7 +196,7 @@ class AccountMove(models.Model):
         receivable = invoices.line_ids.filtered(
             lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
         )
-        credits = self.env["account.move.line"].search(
+        credit_lines = self.env["account.move.line"].search(
             [
                 ("account_id", "in", receivable.account_id.ids),
                 ("partner_id", "in", invoices.commercial_partner_id.ids),
@@ -207,10 +208,10 @@ class AccountMove(models.Model):
             ],
             order="date, id",
         )
-        if not credits:
+        if not credit_lines:
             return
         by_client = defaultdict(list)
-        for line in credits:
+        for line in credit_lines:
             by_client[line.partner_id, line.company_id, line.account_id, line.currency_id].append(line)
         for invoice in invoices.sorted(lambda m: (m.invoice_date or m.date, m.id)):
             open_lines = invoice.line_ids.filtered(

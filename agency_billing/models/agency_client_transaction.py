@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.misc import formatLang
 
 from odoo.addons.account.models.account_move import PAYMENT_STATE_SELECTION
 
@@ -33,22 +34,26 @@ class AgencyClientTransaction(models.Model):
     sequence = fields.Integer(readonly=True)
     partner_id = fields.Many2one("res.partner", string="Client", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    company_currency_id = fields.Many2one("res.currency", string="Company Currency", readonly=True)
+    company_currency_id = fields.Many2one("res.currency", readonly=True)
     transaction_type = fields.Selection(payments.TRANSACTION_TYPES, string="Type", readonly=True)
     move_id = fields.Many2one("account.move", string="Document", readonly=True)
     source_move_id = fields.Many2one(
         "account.move", string="Credit From", readonly=True, help="Where the applied credit came from."
     )
-    payment_id = fields.Many2one("account.payment", string="Payment", readonly=True)
+    payment_id = fields.Many2one("account.payment", readonly=True)
     name = fields.Char(string="Number", readonly=True)
     reference = fields.Char(readonly=True)
     date_due = fields.Date(string="Due Date", readonly=True)
-    payment_state = fields.Selection(PAYMENT_STATE_SELECTION, string="Payment Status", readonly=True)
+    payment_state = fields.Selection(PAYMENT_STATE_SELECTION, string="Status", readonly=True)
     debit = fields.Monetary(
         string="Charges", currency_field="company_currency_id", readonly=True, aggregator="sum"
     )
     credit = fields.Monetary(
-        string="Payments and Credits", currency_field="company_currency_id", readonly=True, aggregator="sum"
+        string="Credits",
+        currency_field="company_currency_id",
+        readonly=True,
+        aggregator="sum",
+        help="Payments received, credit notes and other credits.",
     )
     amount_applied = fields.Monetary(
         string="Credit Applied", currency_field="company_currency_id", readonly=True, aggregator="sum"
@@ -61,13 +66,12 @@ class AgencyClientTransaction(models.Model):
         help="What is left unpaid (invoices) or unused (credits), in company currency.",
     )
     balance = fields.Monetary(
-        string="Balance",
         currency_field="company_currency_id",
         readonly=True,
         aggregator=None,
         help="The client's balance after this row: positive, the client owes it; negative, credit.",
     )
-    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
     amount_currency = fields.Monetary(
         string="Amount in Currency", currency_field="currency_id", readonly=True
     )
@@ -222,18 +226,29 @@ class AgencyClientTransaction(models.Model):
         if self.transaction_type in (payments.TX_INVOICE, payments.TX_CREDIT_NOTE):
             return f"{kind} {self.name}"
         if self.transaction_type == payments.TX_APPLIED:
+            amount = formatLang(self.env, self.amount_applied, currency_obj=self.company_currency_id)
             source = self.source_move_id.sudo()
             if source.move_type == "out_refund":
                 return self.env._(
-                    "Credit note %(credit)s applied to invoice %(invoice)s",
+                    "%(amount)s of credit note %(credit)s used on invoice %(invoice)s",
+                    amount=amount,
                     credit=source.name,
                     invoice=self.name,
                 )
-            return self.env._("Credit on your account applied to invoice %(invoice)s", invoice=self.name)
+            return self.env._(
+                "%(amount)s of credit on your account used on invoice %(invoice)s",
+                amount=amount,
+                invoice=self.name,
+            )
         payment = move.origin_payment_id
-        method = payment.payment_method_line_id.name if payment else move.journal_id.name
-        token = payment.payment_token_id.display_name if payment else ""
-        return " — ".join(filter(None, [kind, method, token]))
+        if payment.payment_token_id:
+            return self.env._(
+                "%(kind)s by %(method)s (%(card)s)",
+                kind=kind,
+                method=payment.payment_method_line_id.name,
+                card=payment.payment_token_id.display_name,
+            )
+        return f"{kind} — {move.journal_id.name}"
 
     # ------------------------------------------------------------------
     # ACTIONS

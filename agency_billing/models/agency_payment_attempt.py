@@ -27,7 +27,7 @@ class AgencyPaymentAttempt(models.Model):
     partner_id = fields.Many2one("res.partner", string="Client", index=True)
     company_id = fields.Many2one(related="move_id.company_id", store=True)
     token_id = fields.Many2one("payment.token", string="Payment Method")
-    transaction_id = fields.Many2one("payment.transaction", string="Transaction", index="btree_not_null")
+    transaction_id = fields.Many2one("payment.transaction", index="btree_not_null")
     payment_id = fields.Many2one(related="transaction_id.payment_id", string="Payment")
     amount = fields.Monetary(currency_field="currency_id")
     currency_id = fields.Many2one("res.currency")

@@ -257,22 +257,27 @@ class AgencyPaymentRun(models.Model):
 
     def _get_charge_checks(self, invoice, client, token, held):
         """[(is blocked, why)], in the order they are looked at; both are callables."""
-        _ = self.env._
         provider = token.provider_id
         return [
             (
                 lambda: invoice.state != "posted" or invoice.payment_state not in ("not_paid", "partial"),
-                lambda: _("the invoice is already paid."),
+                lambda: self.env._("the invoice is already paid."),
             ),
-            (lambda: invoice.id in held, lambda: _("the invoice is already charged, or being charged.")),
-            (lambda: not client.agency_autopay, lambda: _("automatic payment is off for this client.")),
+            (
+                lambda: invoice.id in held,
+                lambda: self.env._("the invoice is already charged, or being charged."),
+            ),
+            (
+                lambda: not client.agency_autopay,
+                lambda: self.env._("automatic payment is off for this client."),
+            ),
             (
                 lambda: not token or not token.active,
-                lambda: _("the client has no saved payment method to charge."),
+                lambda: self.env._("the client has no saved payment method to charge."),
             ),
             (
                 lambda: provider.state == "disabled" or provider.company_id != invoice.company_id,
-                lambda: _(
+                lambda: self.env._(
                     "the payment provider %(provider)s of the saved payment method is not available.",
                     provider=provider.name,
                 ),
@@ -282,7 +287,7 @@ class AgencyPaymentRun(models.Model):
                     provider.available_currency_ids
                     and invoice.currency_id not in provider.available_currency_ids
                 ),
-                lambda: _(
+                lambda: self.env._(
                     "%(provider)s does not take payments in %(currency)s.",
                     provider=provider.name,
                     currency=invoice.currency_id.name,
@@ -294,7 +299,7 @@ class AgencyPaymentRun(models.Model):
                         tx.state in ("pending", "authorized") and tx.provider_code not in ("none", "custom")
                     )
                 ),
-                lambda: _("a payment of this invoice is already in progress."),
+                lambda: self.env._("a payment of this invoice is already in progress."),
             ),
         ]
 

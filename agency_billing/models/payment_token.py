@@ -16,7 +16,7 @@ class PaymentToken(models.Model):
 
     def _handle_archiving(self):
         """A removed payment method no longer pays anything automatically."""
-        super()._handle_archiving()
+        res = super()._handle_archiving()
         for token in self:
             clients = token._agency_autopay_clients()
             if not clients:
@@ -30,6 +30,7 @@ class PaymentToken(models.Model):
                     ),
                     subtype_xmlid="mail.mt_note",
                 )
+        return res
 
     def get_linked_records_info(self):
         """The portal warns before a client deletes the card it pays automatically with."""

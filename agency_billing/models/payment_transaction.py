@@ -9,7 +9,7 @@ class PaymentTransaction(models.Model):
     def _post_process(self):
         """Automatic charges follow their transaction, also when the provider
         answers later (a webhook, Odoo's post-processing cron)."""
-        super()._post_process()
+        res = super()._post_process()
         attempts = (
             self.env["agency.payment.attempt"]
             .sudo()
@@ -21,6 +21,7 @@ class PaymentTransaction(models.Model):
             )
         )
         attempts._sync_from_transaction()
+        return res
 
     def _agency_support_refund(self):
         """'none', 'full_only' or 'partial': what the provider and the payment method allow

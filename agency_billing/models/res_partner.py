@@ -148,7 +148,7 @@ class ResPartner(models.Model):
     )
     agency_autopay_timing = fields.Selection(
         payments.CHARGE_TIMINGS,
-        string="Charge",
+        string="When to Charge",
         company_dependent=True,
         help="Empty: the company's setting (Settings > Billing).",
     )
