@@ -1,8 +1,12 @@
 """Open credit pays new invoices when they are posted, oldest credit first."""
 
 from datetime import date
+from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
+
+from odoo.addons.agency_billing.models.account_move import AccountMove
 
 from .common import AgencyPaymentCase
 
@@ -92,3 +96,14 @@ class TestCreditApplied(AgencyPaymentCase):
         invoice = self._create_invoice_for(self.client_a, 100.0)
         invoice._reverse_moves(cancel=True)
         self.assertEqual(invoice.payment_state, "reversed")
+
+    def test_a_failure_to_apply_credit_never_stops_the_posting(self):
+        credit_note = self._credit_note(self.client_a, 30.0, date(2027, 3, 1))
+        with patch.object(
+            AccountMove, "_agency_reconcile_credit", side_effect=UserError("Reconciliation refused")
+        ):
+            invoice = self._create_invoice_for(self.client_a, 100.0)
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(invoice.amount_residual, 100.0)
+        self.assertEqual(credit_note.amount_residual, 30.0)
+        self.assertIn("could not be applied automatically", invoice.message_ids[0].body)

@@ -1,8 +1,11 @@
+import logging
 from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
+
+_logger = logging.getLogger(__name__)
 
 
 class AccountMove(models.Model):
@@ -223,20 +226,23 @@ class AccountMove(models.Model):
                 open_lines.account_id[:1],
                 invoice.currency_id,
             )
-            applied = []
-            for credit in by_client.get(key, []):
-                if invoice.currency_id.is_zero(invoice.amount_residual):
-                    break
-                if credit.reconciled:
-                    continue
-                before = invoice.amount_residual
-                (
-                    credit
-                    + invoice.line_ids.filtered(
-                        lambda line, c=credit: line.account_id == c.account_id and not line.reconciled
-                    )
-                ).reconcile()
-                applied.append((credit.move_id, before - invoice.amount_residual))
+            open_credit = by_client.get(key)
+            if not open_credit or invoice.currency_id.is_zero(invoice.amount_residual):
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    applied = invoice._agency_reconcile_credit(open_credit)
+            except Exception as error:  # the invoice is posted all the same; credit stays open
+                _logger.warning("open credit not applied to %s", invoice.name, exc_info=True)
+                invoice.message_post(
+                    body=self.env._(
+                        "The client's open credit could not be applied automatically (%(error)s): apply it "
+                        "from Outstanding credits below the totals.",
+                        error=error,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+                continue
             if applied:
                 invoice.message_post(
                     body=self.env._(
@@ -248,6 +254,27 @@ class AccountMove(models.Model):
                     ),
                     subtype_xmlid="mail.mt_note",
                 )
+
+    def _agency_reconcile_credit(self, credit_lines):
+        """Reconcile credit lines with this invoice one after the other, as
+        Odoo's "Outstanding credits" widget does, until it is paid.
+        Returns [(credit move, amount applied)]."""
+        self.ensure_one()
+        applied = []
+        for credit in credit_lines:
+            if self.currency_id.is_zero(self.amount_residual):
+                break
+            if credit.reconciled:
+                continue
+            before = self.amount_residual
+            (
+                credit
+                + self.line_ids.filtered(
+                    lambda line, c=credit: line.account_id == c.account_id and not line.reconciled
+                )
+            ).reconcile()
+            applied.append((credit.move_id, before - self.amount_residual))
+        return applied
 
     def _agency_schedule_automatic_charge(self):
         """Invoices of clients on automatic payment get the date their saved
