@@ -322,3 +322,15 @@ class TestAutomaticCharging(AgencyPaymentCase):
         portal = self._create_new_portal_user(login="acme_portal2", partner_id=self.client_a_contact.id)
         with self.assertRaises(AccessError):
             self.PaymentRun.with_user(portal).search([])
+
+    def test_a_run_left_unfinished_on_an_earlier_day_is_closed(self):
+        stale = self.PaymentRun.create(
+            {"company_id": self.company.id, "date": date(2027, 3, 9), "trigger": "cron"}
+        )
+        self._enable_autopay(self.client_a)
+        invoice = self._create_invoice_for(self.client_a, 100.0)
+        self._run_cron()
+        self.assertEqual(stale.state, "done")
+        run = invoice.agency_payment_attempt_ids.run_id
+        self.assertNotEqual(run, stale)
+        self.assertEqual((run.date, run.state, run.charged_count), (date(2027, 3, 10), "done", 1))

@@ -130,16 +130,16 @@ class AgencyPaymentRun(models.Model):
 
     @api.model
     def _get_cron_run(self, company):
-        run = self.search(
-            [("company_id", "=", company.id), ("trigger", "=", "cron"), ("state", "=", "running")], limit=1
+        """Today's unfinished run of the company, else a new one (an older
+        unfinished run was stopped: it is closed, the new one takes over)."""
+        today = fields.Date.context_today(self.with_company(company))
+        runs = self.search(
+            [("company_id", "=", company.id), ("trigger", "=", "cron"), ("state", "=", "running")]
         )
+        runs.filtered(lambda run: run.date < today)._finish()
+        run = runs.filtered(lambda run: run.date >= today)[:1]
         return run or self.create(
-            {
-                "company_id": company.id,
-                "date": fields.Date.context_today(self.with_company(company)),
-                "trigger": "cron",
-                "user_id": self.env.user.id,
-            }
+            {"company_id": company.id, "date": today, "trigger": "cron", "user_id": self.env.user.id}
         )
 
     def _get_batch_size(self):
