@@ -42,10 +42,21 @@
         "views/account_move_layout_views.xml",
         "views/res_partner_layout_views.xml",
         "views/agency_statement_portal_templates.xml",
+        # payments: transactions, credit, refunds, automatic charging
+        "security/agency_billing_payment_security.xml",
+        "data/agency_billing_payment_data.xml",
+        "views/agency_client_transaction_views.xml",
+        "views/agency_payment_run_views.xml",
+        "views/account_move_views.xml",
+        "views/res_partner_payment_views.xml",
+        "views/res_config_settings_payment_views.xml",
+        "views/agency_billing_payment_portal_templates.xml",
+        "wizards/agency_refund_wizard_views.xml",
     ],
     "demo": [
         "demo/agency_billing_demo.xml",
         "demo/agency_billing_demo_layouts.xml",
+        "demo/agency_billing_demo_payments.xml",
     ],
     "assets": {
         "web.assets_backend": [

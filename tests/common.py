@@ -130,3 +130,137 @@ def pdf_text(content):
         ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
     )
     return result.stdout.decode()
+
+
+class AgencyPaymentCase(AgencyBillingCase):
+    """Payments: Odoo's demo payment provider in the test company, and helpers
+    to make invoices, payments and saved cards."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider = cls._setup_demo_provider(cls.company)
+        cls.demo_method = cls.env.ref("payment_demo.payment_method_demo")
+        cls.bank_journal = cls.company_data["default_journal_bank"]
+
+    @classmethod
+    def _today(cls):
+        from odoo import fields
+
+        return fields.Date.context_today(cls.env.user)
+
+    @classmethod
+    def _setup_demo_provider(cls, company):
+        Provider = cls.env["payment.provider"].sudo()
+        provider = Provider.search([("code", "=", "demo"), ("company_id", "=", company.id)], limit=1)
+        if not provider:
+            provider = cls.env.ref("payment.payment_provider_demo").sudo().copy({"company_id": company.id})
+        provider.write({"state": "test", "is_published": True})
+        return provider
+
+    @classmethod
+    def _create_token(cls, partner, state="done", details="4242", provider=None):
+        """A card the client saved with the demo provider; ``state`` is what charging it gives."""
+        return (
+            cls.env["payment.token"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": (provider or cls.provider).id,
+                    "payment_method_id": cls.demo_method.id,
+                    "partner_id": partner.id,
+                    "payment_details": details,
+                    "provider_ref": f"demo-{details}",
+                    "demo_simulated_state": state,
+                }
+            )
+        )
+
+    @classmethod
+    def _enable_autopay(cls, partner, token=None, company=None, **values):
+        token = token or cls._create_token(partner)
+        partner.with_company(company or cls.company).write(
+            {"agency_autopay": True, "agency_autopay_token_id": token.id, **values}
+        )
+        return token
+
+    @classmethod
+    def _create_invoice_for(
+        cls,
+        partner,
+        amount,
+        *,
+        date=None,
+        taxes=None,
+        post=True,
+        currency=None,
+        due=None,
+        move_type="out_invoice",
+    ):
+        vals = {
+            "move_type": move_type,
+            "partner_id": partner.id,
+            "invoice_date": date or cls._today(),
+            "invoice_line_ids": [
+                Command.create(
+                    {
+                        "name": "Website work",
+                        "quantity": 1.0,
+                        "price_unit": amount,
+                        "tax_ids": [Command.set(taxes.ids if taxes else [])],
+                    }
+                )
+            ],
+        }
+        if currency:
+            vals["currency_id"] = currency.id
+        if due:
+            vals["invoice_date_due"] = due
+        move = cls.env["account.move"].with_company(partner.company_id or cls.company).create(vals)
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def _pay(cls, invoice, amount=None, date=None, journal=None):
+        """Register a payment on an invoice, as the "Pay" button does."""
+        register = (
+            cls.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create(
+                {
+                    "amount": amount if amount is not None else invoice.amount_residual,
+                    "payment_date": date or invoice.invoice_date,
+                    "journal_id": (journal or cls.bank_journal).id,
+                }
+            )
+        )
+        return register._create_payments()
+
+    @classmethod
+    def _receive(cls, partner, amount, date=None, payment_type="inbound"):
+        """Money received from (inbound) or paid back to (outbound) the client, on no invoice."""
+        payment = cls.env["account.payment"].create(
+            {
+                "payment_type": payment_type,
+                "partner_type": "customer",
+                "partner_id": partner.id,
+                "amount": amount,
+                "date": date or cls._today(),
+                "journal_id": cls.bank_journal.id,
+            }
+        )
+        payment.action_post()
+        return payment
+
+    def _client_balance(self, partner):
+        """Odoo's own partner balance (Total Receivable) in the test company."""
+        partner.invalidate_recordset(["credit"])
+        return partner.with_company(self.company).credit
+
+    def _transactions(self, partner):
+        return self.env["agency.client.transaction"].search([("partner_id", "=", partner.id)])
+
+
+class AgencyPaymentHttpCase(HttpCase, AgencyPaymentCase):
+    """Browser and HTTP tests of payments."""

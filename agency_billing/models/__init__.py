@@ -19,3 +19,8 @@ from . import agency_invoice_branding
 from . import agency_statement
 from . import agency_statement_run
 from . import ir_actions_report
+from . import agency_client_transaction
+from . import agency_payment_attempt
+from . import agency_payment_run
+from . import payment_token
+from . import payment_transaction

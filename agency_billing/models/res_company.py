@@ -1,5 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
+from .. import payments
 from ..const import AUTOMATION_LEVELS
 
 
@@ -27,3 +29,46 @@ class ResCompany(models.Model):
         domain="[('type', '=', 'service')]",
         help="The default service product of invoice lines for billed time.",
     )
+
+    # Payments: credit and automatic charging
+    agency_credit_auto_apply = fields.Boolean(
+        string="Apply Open Credit Automatically",
+        default=True,
+        help="A client's open credit (credit notes, overpayments, prepayments) pays its new invoices "
+        "when they are posted, oldest credit first, unless the client says otherwise.",
+    )
+    agency_autopay_timing = fields.Selection(
+        payments.CHARGE_TIMINGS,
+        string="Charge Saved Payment Methods",
+        default=payments.CHARGE_ON_POST,
+        required=True,
+    )
+    agency_autopay_days_before = fields.Integer(
+        string="Days Before Due Date", default=payments.DEFAULT_DAYS_BEFORE_DUE
+    )
+    agency_autopay_retry_days = fields.Char(
+        string="Retry Failed Charges After (days)",
+        default=payments.DEFAULT_RETRY_DAYS,
+        help="Days after the first failed charge to try again, e.g. 1, 3, 7. "
+        "After the last one the invoice is left to payment reminders. Empty: no retry.",
+    )
+
+    @api.constrains("agency_autopay_retry_days", "agency_autopay_days_before")
+    def _check_agency_autopay_settings(self):
+        for company in self:
+            try:
+                payments.parse_retry_days(company.agency_autopay_retry_days)
+            except ValueError:
+                raise ValidationError(
+                    self.env._(
+                        "“%(value)s” is not a retry schedule: write increasing numbers of days "
+                        "separated by commas, e.g. 1, 3, 7.",
+                        value=company.agency_autopay_retry_days,
+                    )
+                ) from None
+            if company.agency_autopay_days_before < 0:
+                raise ValidationError(self.env._("The days before the due date cannot be negative."))
+
+    def _agency_retry_days(self):
+        self.ensure_one()
+        return payments.parse_retry_days(self.agency_autopay_retry_days)

@@ -56,3 +56,11 @@ class ResConfigSettings(models.TransientModel):
 
     def _compute_agency_pdf_engine_is_limited(self):
         self.agency_pdf_engine_is_limited = not _wkhtml().is_patched_qt
+
+    # Payments: credit and automatic charging
+    agency_credit_auto_apply = fields.Boolean(related="company_id.agency_credit_auto_apply", readonly=False)
+    agency_autopay_timing = fields.Selection(related="company_id.agency_autopay_timing", readonly=False)
+    agency_autopay_days_before = fields.Integer(
+        related="company_id.agency_autopay_days_before", readonly=False
+    )
+    agency_autopay_retry_days = fields.Char(related="company_id.agency_autopay_retry_days", readonly=False)

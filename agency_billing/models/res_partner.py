@@ -2,6 +2,12 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .. import const, documents, rounding
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .. import const, payments, rounding
 
 
 class ResPartner(models.Model):
@@ -248,4 +254,125 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("agency_billing.agency_statement_action")
         action["domain"] = [("partner_id", "in", self.commercial_partner_id.ids)]
         action["context"] = {"create": False}
+
+    # PAYMENTS: TRANSACTIONS, CREDIT AND AUTOMATIC CHARGING
+    # ------------------------------------------------------------------
+    agency_credit_apply = fields.Selection(
+        payments.CREDIT_APPLY_MODES,
+        string="Open Credit",
+        company_dependent=True,
+        help="What happens to this client's open credit (credit notes, overpayments, prepayments) "
+        "when a new invoice is posted. Empty: the company's setting (Settings > Billing).",
+    )
+    agency_autopay = fields.Boolean(
+        string="Automatic Payment",
+        company_dependent=True,
+        help="The client agreed that its saved payment method is charged for its invoices.",
+    )
+    agency_autopay_token_id = fields.Many2one(
+        "payment.token",
+        string="Payment Method to Charge",
+        company_dependent=True,
+        domain="[('partner_id', 'child_of', commercial_partner_id)]",
+        help="A payment method the client saved when paying online (a card, a mandate).",
+    )
+    agency_autopay_timing = fields.Selection(
+        payments.CHARGE_TIMINGS,
+        string="When to Charge",
+        company_dependent=True,
+        help="Empty: the company's setting (Settings > Billing).",
+    )
+    agency_autopay_days_before = fields.Integer(
+        string="Days Before Due Date",
+        company_dependent=True,
+        help="With “Some days before the due date”: how many. 0 charges on the due date.",
+    )
+    agency_transaction_ids = fields.One2many(
+        "agency.client.transaction", "partner_id", string="Transactions", readonly=True
+    )
+
+    @api.constrains("agency_autopay", "agency_autopay_token_id")
+    def _check_agency_autopay_token(self):
+        for partner in self:
+            if not partner.agency_autopay:
+                continue
+            token = partner.sudo().agency_autopay_token_id
+            if not token or not token.active:
+                raise ValidationError(
+                    self.env._(
+                        "%(client)s has no saved payment method to charge: the client saves one by paying "
+                        "an invoice online with “Save my payment details” ticked, then you choose it here.",
+                        client=partner.display_name,
+                    )
+                )
+            if token.partner_id.commercial_partner_id != partner.commercial_partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "The payment method to charge must be one %(client)s saved.", client=partner.name
+                    )
+                )
+            if token.company_id != self.env.company:
+                raise ValidationError(
+                    self.env._(
+                        "The payment method %(token)s belongs to another company's payment provider.",
+                        token=token.display_name,
+                    )
+                )
+
+    @api.onchange("agency_autopay")
+    def _onchange_agency_autopay(self):
+        if self.agency_autopay and not self.agency_autopay_token_id:
+            self.agency_autopay_token_id = self._agency_payment_tokens()[:1]
+
+    def _agency_payment_tokens(self):
+        """The active payment methods the client (or one of its contacts) saved, newest first."""
+        self.ensure_one()
+        commercial = self.commercial_partner_id
+        return (
+            self.env["payment.token"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "child_of", commercial.id),
+                    ("company_id", "=", self.env.company.id),
+                ],
+                order="id desc",
+            )
+        )
+
+    def _agency_applies_credit_automatically(self):
+        """Whether open credit goes on new invoices by itself (in the current company)."""
+        self.ensure_one()
+        mode = self.commercial_partner_id.agency_credit_apply
+        if mode:
+            return mode == payments.CREDIT_AUTO
+        return self.env.company.agency_credit_auto_apply
+
+    def _agency_charge_date_for(self, invoice):
+        """The day the client's saved payment method is charged for ``invoice``."""
+        self.ensure_one()
+        company = invoice.company_id
+        client = self.commercial_partner_id.with_company(company)
+        today = fields.Date.context_today(client)
+        timing = client.agency_autopay_timing or company.agency_autopay_timing
+        if timing != payments.CHARGE_BEFORE_DUE or not invoice.invoice_date_due:
+            return today
+        days = (
+            client.agency_autopay_days_before
+            if client.agency_autopay_timing
+            else company.agency_autopay_days_before
+        )
+        return max(today, invoice.invoice_date_due - timedelta(days=days))
+
+    def action_agency_view_transactions(self):
+        """The client's transactions: invoices, credit notes, payments, refunds, credit applied."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "agency_billing.agency_client_transaction_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False}
+        action["display_name"] = self.env._(
+            "Transactions of %(client)s", client=self.commercial_partner_id.name
+        )
         return action

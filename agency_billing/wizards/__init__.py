@@ -1,2 +1,3 @@
 from . import agency_billing_run_wizard
 from . import agency_statement_wizard
+from . import agency_refund_wizard
