@@ -1,13 +1,9 @@
-from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
-
-from .. import const, documents, rounding
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from .. import const, payments, rounding
+from .. import const, documents, payments, rounding
 
 
 class ResPartner(models.Model):
