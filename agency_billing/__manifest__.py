@@ -27,9 +27,20 @@
         "views/res_partner_views.xml",
         "views/agency_billing_portal_templates.xml",
         "views/agency_billing_menus.xml",
+        # reminders, late fees and overdue alerts (issue #13)
+        "security/agency_reminder_security.xml",
+        "data/agency_reminder_data.xml",
+        "report/agency_reminder_reports.xml",
+        "views/agency_reminder_views.xml",
+        "views/account_move_views.xml",
+        "views/sale_order_views.xml",
+        "views/res_partner_reminder_views.xml",
+        "views/res_config_settings_reminder_views.xml",
+        "views/agency_billing_reminder_menus.xml",
     ],
     "demo": [
         "demo/agency_billing_demo.xml",
+        "demo/agency_billing_demo_reminders.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -11,3 +11,13 @@ from . import project_task
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+
+# reminders, late fees and overdue alerts (issue #13)
+from . import agency_reminder_plan
+from . import agency_reminder_level
+from . import agency_reminder
+from . import agency_reminder_line
+from . import agency_reminder_run
+from . import agency_reminder_run_log
+from . import mail_template
+from . import sale_order

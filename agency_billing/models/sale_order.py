@@ -1,0 +1,37 @@
+from odoo import api, fields, models
+from odoo.tools.misc import format_amount
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    agency_overdue_warning = fields.Char(
+        string="Overdue Warning",
+        compute="_compute_agency_overdue_warning",
+        help="Shown on quotations and orders of a client with overdue invoices.",
+    )
+
+    @api.depends("partner_id", "company_id")
+    def _compute_agency_overdue_warning(self):
+        for order in self:
+            order.agency_overdue_warning = False
+            client = order.partner_id.commercial_partner_id
+            if not client or order.state == "cancel":
+                continue
+            # the figures are facts for anyone who sells to the client
+            client = client.sudo().with_company(order.company_id)
+            if not client.agency_overdue_count:
+                continue
+            order.agency_overdue_warning = self.env._(
+                "%(client)s has %(count)s overdue invoice(s): %(amount)s due, the oldest %(days)s days late.",
+                client=client.name,
+                count=client.agency_overdue_count,
+                amount=format_amount(
+                    self.env, client.agency_overdue_amount, client.agency_overdue_currency_id
+                ),
+                days=client.agency_overdue_days,
+            )
+
+    def action_agency_view_overdue_invoices(self):
+        self.ensure_one()
+        return self.partner_id.commercial_partner_id.action_agency_view_overdue_invoices()
