@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 
-from .. import const, rounding
+from .. import const, dunning, rounding
 
 
 class ResPartner(models.Model):
@@ -264,7 +264,10 @@ class ResPartner(models.Model):
 
     def action_agency_view_overdue_invoices(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("agency_billing.account_move_action_overdue")
-        action["domain"] = [("commercial_partner_id", "in", self.commercial_partner_id.ids)]
+        action["domain"] = [
+            ("move_type", "in", dunning.REMINDED_MOVE_TYPES),
+            ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+        ]
         return action
 
     def action_agency_view_reminders(self):
