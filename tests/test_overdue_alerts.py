@@ -71,7 +71,7 @@ class TestOverdueFigures(ReminderCase):
         )
         self.assertEqual(
             order.agency_overdue_warning,
-            "Acme Bakery has 2 overdue invoice(s): $\xa0420.00 due, the oldest 30 days late.",
+            "Acme Bakery has 2 overdue invoices: $\xa0420.00 due, the oldest 30 days late.",
         )
         order.action_confirm()
         self.assertTrue(order.agency_overdue_warning, "still shown on the confirmed order")
@@ -123,7 +123,7 @@ class TestOverdueDigest(ReminderCase):
         cls.billing_user.email = "user@agency.example.com"
 
     def _run_digest(self, on):
-        with freeze_time(on), self.enter_registry_test_mode():
+        with freeze_time(on), self._cron_cursor():
             result = self.digest_cron.method_direct_trigger()
         self.assertIs(result, True, f"the digest cron failed: {result}")
         self.env.invalidate_all()

@@ -56,5 +56,7 @@ class AgencyReminderPlan(models.Model):
         }
 
     def action_make_company_default(self):
+        """ "Use for the company": whoever may change the plan may choose it."""
         self.ensure_one()
-        self.company_id.agency_reminder_plan_id = self
+        self.check_access("write")
+        self.company_id.sudo().agency_reminder_plan_id = self

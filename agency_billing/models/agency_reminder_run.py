@@ -389,9 +389,10 @@ class AgencyReminderRun(models.Model):
         )
 
     def _describe_error(self, error):
-        if isinstance(error, psycopg2.errors.UniqueViolation) and "level_once_per_invoice" in (
-            error.diag.constraint_name or ""
-        ):
+        constraint = ""
+        if isinstance(error, psycopg2.errors.UniqueViolation):
+            constraint = error.diag.constraint_name or ""
+        if "level_once_per_invoice" in constraint or "late_fee_once" in constraint:
             return "skipped", self.env._("Already reminded: someone sent this level at the same time.")
         if isinstance(error, UserError):
             return "error", error.args[0] if error.args else str(error)

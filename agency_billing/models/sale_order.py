@@ -22,15 +22,23 @@ class SaleOrder(models.Model):
             client = client.sudo().with_company(order.company_id)
             if not client.agency_overdue_count:
                 continue
-            order.agency_overdue_warning = self.env._(
-                "%(client)s has %(count)s overdue invoice(s): %(amount)s due, the oldest %(days)s days late.",
-                client=client.name,
-                count=client.agency_overdue_count,
-                amount=format_amount(
+            values = {
+                "client": client.name,
+                "count": client.agency_overdue_count,
+                "amount": format_amount(
                     self.env, client.agency_overdue_amount, client.agency_overdue_currency_id
                 ),
-                days=client.agency_overdue_days,
-            )
+                "days": client.agency_overdue_days,
+            }
+            if client.agency_overdue_count == 1:
+                order.agency_overdue_warning = self.env._(
+                    "%(client)s has an overdue invoice: %(amount)s due, %(days)s days late.", **values
+                )
+            else:
+                order.agency_overdue_warning = self.env._(
+                    "%(client)s has %(count)s overdue invoices: %(amount)s due, the oldest %(days)s days late.",
+                    **values,
+                )
 
     def action_agency_view_overdue_invoices(self):
         self.ensure_one()
