@@ -175,6 +175,7 @@ class AgencyReminder(models.Model):
                 {"agency_reminder_level_id": level.id, "agency_reminder_date": date}
             )
 
+        reminders.line_ids.move_id._agency_ensure_access_tokens()  # the pay links
         reminders._send_emails(force_send=trigger == dunning.TRIGGER_MANUAL)
         reminders._log_history()
         reminders._schedule_activities()
@@ -232,6 +233,7 @@ class AgencyReminder(models.Model):
 
     def _send_emails(self, force_send=False):
         """Render each reminder's template and email it to its contact."""
+        authors = {}  # {email_from: (author id, email_from)}: one look-up per sender
         for template, reminders in self.grouped(lambda r: r.level_id.mail_template_id).items():
             rendered = template._generate_template(reminders.ids, ("subject", "body_html", "email_from"))
             for reminder in reminders:
@@ -240,7 +242,9 @@ class AgencyReminder(models.Model):
                 attachments, attachment_ids = reminder._get_attachments()
                 email_from = values.get("email_from")
                 if email_from:
-                    author_id, email_from = reminder._message_compute_author(email_from=email_from)
+                    if email_from not in authors:
+                        authors[email_from] = reminder._message_compute_author(email_from=email_from)
+                    author_id, email_from = authors[email_from]
                 else:
                     author_id, email_from = (reminder.user_id or self.env.user).partner_id.id, None
                 reminder.with_context(mail_notify_force_send=force_send, lang=lang).message_post(
