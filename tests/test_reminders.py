@@ -1,5 +1,6 @@
 """Reminders: each level once per invoice, grouped per client, never for what is paid or disputed."""
 
+import io
 from datetime import date
 from unittest.mock import patch
 
@@ -8,7 +9,10 @@ from psycopg2.errors import UniqueViolation
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time, tagged
-from odoo.tools import mute_logger
+from odoo.tools import config, mute_logger
+from odoo.tools.pdf import PdfFileReader
+
+from odoo.addons.agency_billing.models.agency_reminder import STATEMENT_REPORT as STATEMENT
 
 from .reminder_common import ReminderCase
 
@@ -316,6 +320,36 @@ class TestReminderLevels(ReminderCase):
             self.assertIn(move.name, statement, "every open invoice is on the statement")
         self.assertIn("220.00", statement, "the total due")
         self.assertIn("150.00", statement, "of which overdue")
+
+    def test_real_pdfs_from_wkhtmltopdf_and_what_the_statement_says(self):
+        self.env["ir.config_parameter"].set_param("report.url", f"http://127.0.0.1:{config['http_port']}")
+        self.level_second.attach_statement = True
+        first = self._invoice(amount=100.0, due=date(2027, 3, 1))
+        second = self._invoice(amount=50.0, due=date(2027, 2, 28))
+        not_due = self._invoice(amount=70.0, due=date(2027, 4, 20))
+        with freeze_time("2027-03-15"):
+            run = self.ReminderRun._get_cron_run(self.company)
+            run.with_context(force_report_rendering=True)._send_batch(run._plan())
+        self.assertEqual(run.error_count, 0, run.log_ids.mapped("message"))
+        message, _mail = self._email(self._reminders())
+        pdfs = message.attachment_ids
+        self.assertEqual(len(pdfs), 3, "two invoices and the statement")
+        self.assertTrue(all(pdf.raw.startswith(b"%PDF") for pdf in pdfs))
+        statement = pdfs.filtered(lambda a: a.name.startswith("Statement"))
+        self.assertEqual(statement.name, "Statement Acme Bakery 2027-03-15.pdf")
+        for pdf in pdfs:
+            # each document in a PDF of its own (wkhtmltopdf here cannot split several)
+            self.assertEqual(len(PdfFileReader(io.BytesIO(pdf.raw)).pages), 1, pdf.name)
+        self.assertEqual(
+            sorted((pdfs - statement).mapped("name")),
+            sorted(f"{move.name.replace('/', '_')}.pdf" for move in first | second),
+        )
+        # what the statement says (this wkhtmltopdf draws text as shapes: read
+        # the HTML Odoo turns into the PDF)
+        html = self.env["ir.actions.report"]._render_qweb_html(STATEMENT, self._reminders().ids)[0].decode()
+        for move in first | second | not_due:
+            self.assertIn(move.name, html)
+        self.assertRegex(html, r"Total due[\s\S]*220\.00[\s\S]*of which overdue[\s\S]*150\.00")
 
     def test_email_in_the_clients_language_with_a_pay_link_per_invoice(self):
         self.env["res.lang"]._activate_lang("fr_FR")

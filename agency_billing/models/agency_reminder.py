@@ -278,11 +278,11 @@ class AgencyReminder(models.Model):
                 else:
                     to_render |= move
             Send = self.env["account.move.send"]
-            for report, moves in to_render.grouped(Send._get_default_pdf_report_id).items():
-                content, report_type = Report._pre_render_qweb_pdf(report.report_name, res_ids=moves.ids)
-                by_id = Report._get_splitted_report(report.report_name, content, report_type)
-                for move in moves:
-                    attachments.append((move._get_invoice_report_filename(report=report), by_id[move.id]))
+            for move in to_render:
+                # one document per call: wkhtmltopdf without patched Qt cannot split several
+                report = Send._get_default_pdf_report_id(move)
+                content, _report_type = Report._render_qweb_pdf(report.report_name, res_ids=move.ids)
+                attachments.append((move._get_invoice_report_filename(report=report), content))
         if level.attach_statement:
             content, _report_type = Report._render_qweb_pdf(STATEMENT_REPORT, res_ids=self.ids)
             attachments.append((self._get_statement_filename(), content))
@@ -302,7 +302,8 @@ class AgencyReminder(models.Model):
         invoice_bodies = {}
         for reminder in self:
             link = reminder._get_html_link(title=reminder.level_id.name)
-            sent_to = escape(reminder.contact_id.email_formatted)
+            contact = reminder.contact_id
+            sent_to = escape(f"{contact.name} <{contact.email}>" if contact.name else contact.email)
             items = Markup("").join(
                 Markup("<li>%s</li>") % line._get_history_text() for line in reminder.line_ids
             )

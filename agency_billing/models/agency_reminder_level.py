@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import format_amount
 
 from .. import dunning
 
@@ -24,6 +25,7 @@ class AgencyReminderLevel(models.Model):
         "or days before it as a negative number (e.g. -3).",
     )
     when = fields.Char(compute="_compute_when")
+    fee_display = fields.Char(string="Late Fee Summary", compute="_compute_fee_display")
     mail_template_id = fields.Many2one(
         "mail.template",
         string="Email Template",
@@ -80,10 +82,26 @@ class AgencyReminderLevel(models.Model):
             else:
                 level.when = self.env._("%(days)s days after the due date", days=level.days)
 
-    @api.depends("name", "plan_id.name")
-    def _compute_display_name(self):
+    @api.depends("fee_type", "fee_fixed", "fee_percent", "fee_min", "fee_max", "currency_id")
+    def _compute_fee_display(self):
         for level in self:
-            level.display_name = level.name or ""
+            currency = level.currency_id
+
+            def money(amount, currency=currency):
+                return format_amount(self.env, amount, currency)
+
+            if level.fee_type == dunning.FEE_FIXED:
+                level.fee_display = money(level.fee_fixed)
+            elif level.fee_type == dunning.FEE_PERCENT:
+                text = self.env._("%(percent)s%% of the amount due", percent=f"{level.fee_percent:g}")
+                bounds = []
+                if level.fee_min:
+                    bounds.append(self.env._("at least %(amount)s", amount=money(level.fee_min)))
+                if level.fee_max:
+                    bounds.append(self.env._("at most %(amount)s", amount=money(level.fee_max)))
+                level.fee_display = f"{text} ({', '.join(bounds)})" if bounds else text
+            else:
+                level.fee_display = ""
 
     # ------------------------------------------------------------------
     # CONSTRAINTS

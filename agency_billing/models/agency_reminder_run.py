@@ -123,7 +123,7 @@ class AgencyReminderRun(models.Model):
             [("company_id", "=", company.id), ("trigger", "=", dunning.TRIGGER_CRON), ("date", "=", today)],
             limit=1,
         )
-        return run or Run.create(
+        return run or Run.with_context(mail_create_nolog=True).create(
             {
                 "company_id": company.id,
                 "date": today,
@@ -169,14 +169,18 @@ class AgencyReminderRun(models.Model):
         if len(moves) > self._get_batch_size():
             runs = self.browse()
             for company in moves.company_id:
-                runs |= self.with_company(company).create(
-                    {
-                        "company_id": company.id,
-                        "trigger": dunning.TRIGGER_MANUAL,
-                        "scope_move_ids": [
-                            Command.set(moves.filtered(lambda m, c=company: m.company_id == c).ids)
-                        ],
-                    }
+                runs |= (
+                    self.with_company(company)
+                    .with_context(mail_create_nolog=True)
+                    .create(
+                        {
+                            "company_id": company.id,
+                            "trigger": dunning.TRIGGER_MANUAL,
+                            "scope_move_ids": [
+                                Command.set(moves.filtered(lambda m, c=company: m.company_id == c).ids)
+                            ],
+                        }
+                    )
                 )
             self.env.ref("agency_billing.ir_cron_agency_send_reminders")._trigger()
             return runs._get_result_action()
@@ -505,7 +509,7 @@ class AgencyReminderRun(models.Model):
                 body,
                 add_context={
                     "company": company,
-                    "model_description": env._("Billing"),
+                    "model_description": env._("Daily Digest"),
                     "record_name": env._("Newly overdue invoices"),
                 },
             )
