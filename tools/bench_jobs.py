@@ -173,7 +173,9 @@ class Orchestrator:
             with open(logfile, "w", encoding="utf-8") as f:
                 f.write(proc.stdout + "\n" + proc.stderr)
             tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
-            sys.exit(f"[bench jobs] ERROR: {what} failed (exit {proc.returncode}); full log: {logfile}\n{tail}")
+            sys.exit(
+                f"[bench jobs] ERROR: {what} failed (exit {proc.returncode}); full log: {logfile}\n{tail}"
+            )
         return json.loads(results[-1])
 
     def run(self, jobs):
@@ -223,9 +225,7 @@ def render(jobs, results, started):
     ]
     for r in results:
         units = max(r.get("units") or 0, 1)
-        parts = ", ".join(
-            f"{k} {v / units * 1000:.2f} ms/unit" for k, v in (r.get("parts") or {}).items()
-        )
+        parts = ", ".join(f"{k} {v / units * 1000:.2f} ms/unit" for k, v in (r.get("parts") or {}).items())
         lines.append(
             f"| {r['job']} ({jobs[r['job']].UNIT}) | {r['size']:,} | {r.get('units', 0):,} | "
             f"{r['seconds']:.1f} | {r['seconds'] / units * 1000:.2f} | {r['queries'] / units:.2f} | "
@@ -256,7 +256,9 @@ def render(jobs, results, started):
 
 def main():
     jobs = discover()
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="cmd")
     p = sub.add_parser("base")
     p.add_argument("--db", required=True)
