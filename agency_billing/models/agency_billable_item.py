@@ -130,9 +130,7 @@ class AgencyBillableItem(models.Model):
     overdue_move_id = fields.Many2one(
         "account.move", string="Overdue Invoice", readonly=True, index="btree_not_null", ondelete="restrict"
     )
-    reminder_level_id = fields.Many2one(
-        "agency.reminder.level", string="Reminder Level", readonly=True, ondelete="restrict"
-    )
+    reminder_level_id = fields.Many2one("agency.reminder.level", readonly=True, ondelete="restrict")
     _late_fee_once = models.UniqueIndex(
         "(overdue_move_id, reminder_level_id) WHERE overdue_move_id IS NOT NULL",
         "A late fee has already been charged for this invoice at this reminder level.",

@@ -40,7 +40,7 @@ class AgencyReminder(models.Model):
     partner_id = fields.Many2one("res.partner", string="Client", required=True, index=True, readonly=True)
     contact_id = fields.Many2one("res.partner", string="Sent To", required=True, readonly=True)
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
-    level_id = fields.Many2one("agency.reminder.level", string="Level", required=True, readonly=True)
+    level_id = fields.Many2one("agency.reminder.level", required=True, readonly=True)
     plan_id = fields.Many2one(related="level_id.plan_id")
     date = fields.Date(string="Sent On", required=True, readonly=True, index=True)
     trigger = fields.Selection(dunning.TRIGGERS, required=True, readonly=True, default=dunning.TRIGGER_CRON)

@@ -49,7 +49,6 @@ class AgencyReminderLevel(models.Model):
     fee_max = fields.Monetary(string="Maximum Fee", currency_field="currency_id", help="0: no maximum.")
     fee_product_id = fields.Many2one(
         "product.product",
-        string="Fee Product",
         check_company=True,
         default=lambda self: self.env.ref("agency_billing.product_late_fee", raise_if_not_found=False),
         help="Gives the fee's invoice line its name, income account and taxes.",
@@ -60,7 +59,7 @@ class AgencyReminderLevel(models.Model):
         string="Activity",
         help="Schedule this activity on the client for its account manager (the client's salesperson).",
     )
-    activity_summary = fields.Char(string="Activity Summary", translate=True)
+    activity_summary = fields.Char(translate=True)
     activity_delay = fields.Integer(string="Activity Due In (days)", default=0)
     activity_user_id = fields.Many2one(
         "res.users",

@@ -15,7 +15,7 @@ class AgencyReminderLine(models.Model):
 
     reminder_id = fields.Many2one("agency.reminder", required=True, index=True, ondelete="cascade")
     move_id = fields.Many2one("account.move", string="Invoice", required=True, index=True, ondelete="cascade")
-    level_id = fields.Many2one("agency.reminder.level", string="Level", required=True, ondelete="restrict")
+    level_id = fields.Many2one("agency.reminder.level", required=True, ondelete="restrict")
     partner_id = fields.Many2one(related="reminder_id.partner_id", string="Client", store=True, index=True)
     company_id = fields.Many2one(related="reminder_id.company_id", store=True, index=True)
     date = fields.Date(related="reminder_id.date", string="Sent On", store=True)
@@ -24,7 +24,6 @@ class AgencyReminderLine(models.Model):
     amount_residual = fields.Monetary(string="Amount Due", currency_field="currency_id", readonly=True)
     date_due = fields.Date(string="Due Date", readonly=True)
     days_overdue = fields.Integer(
-        string="Days Overdue",
         readonly=True,
         help="On the day of the reminder; negative: days before the due date.",
     )

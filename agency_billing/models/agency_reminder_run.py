@@ -49,7 +49,7 @@ class AgencyReminderRun(models.Model):
     skipped_count = fields.Integer(string="Clients Skipped", readonly=True)
     error_count = fields.Integer(string="Errors", readonly=True)
     reminder_ids = fields.One2many("agency.reminder", "run_id", string="Reminders", readonly=True)
-    log_ids = fields.One2many("agency.reminder.run.log", "run_id", string="Log", readonly=True)
+    log_ids = fields.One2many("agency.reminder.run.log", "run_id", readonly=True)
     scope_move_ids = fields.Many2many("account.move", string="Only Invoices", readonly=True)
 
     # ------------------------------------------------------------------

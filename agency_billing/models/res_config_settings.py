@@ -21,6 +21,7 @@ class ResConfigSettings(models.TransientModel):
     agency_overdue_digest = fields.Boolean(related="company_id.agency_overdue_digest", readonly=False)
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         # switching online payment on: every reminder email must carry the pay link
         self.env["mail.template"].search([("model", "=", "agency.reminder")])._agency_check_pay_link()
+        return res
