@@ -145,6 +145,17 @@ class TestLateFees(ReminderCase):
         self._run_reminders("2027-03-09")
         self.assertEqual(fee.state, "stopped")
 
+    def test_cancelling_the_invoice_drops_its_unbilled_fee(self):
+        invoice = self._invoice(amount=200.0, due=date(2027, 3, 1))
+        self._run_reminders("2027-03-08")
+        fee = invoice.agency_late_fee_item_ids
+        invoice.button_draft()
+        invoice.button_cancel()
+        self.assertEqual(fee.state, "stopped")
+        self.assertIn("was cancelled", fee.message_ids[:1].body)
+        with freeze_time("2027-03-09"):
+            self.assertFalse(self._run(date(2027, 3, 9)).invoice_ids)
+
     def test_the_database_refuses_a_second_fee_for_an_invoice_and_level(self):
         invoice = self._invoice(amount=200.0, due=date(2027, 3, 1))
         self._run_reminders("2027-03-08")

@@ -280,21 +280,30 @@ class AccountMove(models.Model):
 
     def _invoice_paid_hook(self):
         res = super()._invoice_paid_hook()
-        self._agency_drop_late_fees_of_paid_invoices()
+        self._agency_drop_unbilled_late_fees()
+        return res
+
+    def button_cancel(self):
+        res = super().button_cancel()
+        self._agency_drop_unbilled_late_fees()
         return res
 
     @api.model
-    def _agency_drop_late_fees_of_paid_invoices(self, company=None):
-        """Stop the unbilled late fees of paid invoices, in companies that say so.
+    def _agency_drop_unbilled_late_fees(self, company=None):
+        """Stop the late fees not billed yet of cancelled invoices, and of paid
+        ones in companies that say so.
 
-        Called when invoices become paid (on ``self``) and by the daily reminder
-        run (for ``company``), which catches payments made any other way.
+        Called when invoices are paid or cancelled (on ``self``) and by the
+        daily reminder run (for ``company``), which catches payments made any
+        other way; the reminder run is scheduled before the billing run.
         """
+        paid = Domain("overdue_move_id.payment_state", "in", ("paid", "in_payment", "reversed")) & Domain(
+            "company_id.agency_late_fee_cancel_if_paid", "=", True
+        )
         domain = (
             Domain("source", "=", "late_fee")
             & Domain("state", "=", const.STATE_PENDING)
-            & Domain("overdue_move_id.payment_state", "in", ("paid", "in_payment", "reversed"))
-            & Domain("company_id.agency_late_fee_cancel_if_paid", "=", True)
+            & (paid | Domain("overdue_move_id.state", "=", "cancel"))
         )
         if self:
             domain &= Domain("overdue_move_id", "in", self.ids)
@@ -308,9 +317,11 @@ class AccountMove(models.Model):
             return
         fees.write({"state": const.STATE_STOPPED})
         for fee in fees:
-            fee.message_post(
-                body=self.env._(
-                    "Not billed: %(invoice)s was paid before the fee was invoiced.",
-                    invoice=fee.overdue_move_id.name,
+            invoice = fee.overdue_move_id
+            if invoice.state == "cancel":
+                body = self.env._("Not billed: %(invoice)s was cancelled.", invoice=invoice.name)
+            else:
+                body = self.env._(
+                    "Not billed: %(invoice)s was paid before the fee was invoiced.", invoice=invoice.name
                 )
-            )
+            fee.message_post(body=body)

@@ -88,7 +88,7 @@ class AgencyReminderRun(models.Model):
             if not run.with_company(run.company_id)._process(Cron):
                 return
         for company in self._get_companies_to_remind():
-            self.env["account.move"].with_company(company)._agency_drop_late_fees_of_paid_invoices(company)
+            self.env["account.move"].with_company(company)._agency_drop_unbilled_late_fees(company)
             run = self._get_cron_run(company)
             if run.state != "running":
                 continue
