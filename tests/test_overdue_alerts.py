@@ -191,3 +191,46 @@ class TestOverdueDigest(ReminderCase):
         self._invoice(due=date(2027, 3, 9))
         self._run_digest("2027-03-10")
         self.assertFalse(self._digests())
+
+    def test_each_company_gets_its_own_digest(self):
+        sister = self.setup_other_company(name="Sister Agency")["company"]
+        sister_manager = self._create_new_internal_user(
+            login="sister_manager",
+            email="boss@sister.example.com",
+            groups="base.group_user,agency_billing.group_agency_billing_manager",
+            company_id=sister.id,
+            company_ids=[Command.set(sister.ids)],
+        )
+        ours = self._invoice(due=date(2027, 3, 9))
+        theirs = (
+            self.env["account.move"]
+            .with_company(sister)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.client_a.id,
+                    "invoice_date": date(2027, 3, 9),
+                    "invoice_date_due": date(2027, 3, 9),
+                    "invoice_line_ids": [Command.create({"name": "Sister work", "price_unit": 75.0})],
+                }
+            )
+        )
+        theirs.action_post()
+        self._run_digest("2027-03-10")
+        # both invoices may be numbered INV/2027/00001: their links tell them apart
+        digest = self._digests()
+        self.assertIn(f'account_move_action_overdue/{ours.id}"', digest.body_html)
+        self.assertNotIn(f'account_move_action_overdue/{theirs.id}"', digest.body_html)
+        self.assertNotIn("75.00", digest.body_html)
+        self.assertNotIn(sister_manager.partner_id, digest.recipient_ids)
+        sister_digest = (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("subject", "=", "Sister Agency: an invoice became overdue")])
+        )
+        self.assertIn(f'account_move_action_overdue/{theirs.id}"', sister_digest.body_html)
+        self.assertIn("75.00", sister_digest.body_html)
+        self.assertEqual(
+            sister_digest.recipient_ids & self.billing_manager.partner_id, self.env["res.partner"]
+        )
+        self.assertIn(sister_manager.partner_id, sister_digest.recipient_ids)

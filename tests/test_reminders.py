@@ -484,6 +484,13 @@ class TestReminderRun(ReminderCase):
         self.assertEqual(run.client_done, 2)
         self.assertEqual(len(self._reminders()), 2, "each client once")
 
+    def test_run_reminders_now_starts_the_cron_at_once(self):
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", self.reminder_cron.id)])
+        action = self.ReminderRun.with_user(self.billing_user).action_run_now()
+        self.assertEqual(action["params"]["title"], "Reminder run started")
+        new = self.env["ir.cron.trigger"].search([("cron_id", "=", self.reminder_cron.id)]) - triggers
+        self.assertLessEqual(new.call_at, fields.Datetime.now())
+
     def test_one_failing_client_does_not_stop_the_others(self):
         self._invoice(due=date(2027, 3, 1))
         self._invoice(partner=self.client_b, due=date(2027, 3, 1))

@@ -513,9 +513,12 @@ class AgencyReminderRun(models.Model):
                     "record_name": env._("Newly overdue invoices"),
                 },
             )
-            subject = env._(
-                "%(company)s: %(count)s invoices became overdue", company=company.name, count=len(moves)
-            )
+            if len(moves) == 1:
+                subject = env._("%(company)s: an invoice became overdue", company=company.name)
+            else:
+                subject = env._(
+                    "%(company)s: %(count)s invoices became overdue", company=company.name, count=len(moves)
+                )
             mails |= (
                 self.env["mail.mail"]
                 .sudo()
