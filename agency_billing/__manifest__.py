@@ -52,11 +52,22 @@
         "views/res_config_settings_payment_views.xml",
         "views/agency_billing_payment_portal_templates.xml",
         "wizards/agency_refund_wizard_views.xml",
+        # reminders, late fees and overdue alerts
+        "security/agency_reminder_security.xml",
+        "data/agency_reminder_data.xml",
+        "report/agency_reminder_reports.xml",
+        "views/agency_reminder_views.xml",
+        "views/account_move_reminder_views.xml",
+        "views/sale_order_views.xml",
+        "views/res_partner_reminder_views.xml",
+        "views/res_config_settings_reminder_views.xml",
+        "views/agency_billing_reminder_menus.xml",
     ],
     "demo": [
         "demo/agency_billing_demo.xml",
         "demo/agency_billing_demo_layouts.xml",
         "demo/agency_billing_demo_payments.xml",
+        "demo/agency_billing_demo_reminders.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -24,3 +24,13 @@ from . import agency_payment_attempt
 from . import agency_payment_run
 from . import payment_token
 from . import payment_transaction
+
+# reminders, late fees and overdue alerts
+from . import agency_reminder_plan
+from . import agency_reminder_level
+from . import agency_reminder
+from . import agency_reminder_line
+from . import agency_reminder_run
+from . import agency_reminder_run_log
+from . import mail_template
+from . import sale_order

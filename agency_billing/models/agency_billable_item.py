@@ -147,6 +147,17 @@ class AgencyBillableItem(models.Model):
 
     _due_lookup = models.Index("(company_id, state, invoice_action, next_invoice_date)")
 
+    # Late fees: the overdue invoice and the reminder level a fee
+    # is for. The index lets each level of an invoice charge one fee, ever.
+    overdue_move_id = fields.Many2one(
+        "account.move", string="Overdue Invoice", readonly=True, index="btree_not_null", ondelete="restrict"
+    )
+    reminder_level_id = fields.Many2one("agency.reminder.level", readonly=True, ondelete="restrict")
+    _late_fee_once = models.UniqueIndex(
+        "(overdue_move_id, reminder_level_id) WHERE overdue_move_id IS NOT NULL",
+        "A late fee has already been charged for this invoice at this reminder level.",
+    )
+
     # ------------------------------------------------------------------
     # COMPUTE
     # ------------------------------------------------------------------
