@@ -145,6 +145,18 @@ class TestLateFees(ReminderCase):
         self._run_reminders("2027-03-09")
         self.assertEqual(fee.state, "stopped")
 
+    def test_the_billing_run_never_bills_a_fee_the_company_drops_once_paid(self):
+        """Paid some other way after the reminder run, before the billing run: not billed."""
+        invoice = self._invoice(amount=200.0, due=date(2027, 3, 1))
+        self._run_reminders("2027-03-08")
+        self._pay(invoice)
+        fee = invoice.agency_late_fee_item_ids
+        self.company.agency_late_fee_cancel_if_paid = True  # set after the payment came in
+        self.assertEqual(fee.state, "pending")
+        with freeze_time("2027-03-09"):
+            self.assertFalse(self._run(date(2027, 3, 9), partners=self.client_a).invoice_ids)
+        self.assertEqual(fee.state, "stopped")
+
     def test_cancelling_the_invoice_drops_its_unbilled_fee(self):
         invoice = self._invoice(amount=200.0, due=date(2027, 3, 1))
         self._run_reminders("2027-03-08")

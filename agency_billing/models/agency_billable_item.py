@@ -459,6 +459,10 @@ class AgencyBillableItem(models.Model):
     @api.model
     def _agency_get_charges(self, batch, partners):
         run = batch.run
+        if isinstance(run.id, int):
+            # late fees the company drops once their invoice is paid (or cancelled)
+            # are never billed, however the payment came in since the reminder run
+            self.env["account.move"]._agency_drop_unbilled_late_fees(run.company_id)
         Item = self.with_company(run.company_id)
         items = Item.search(self._agency_run_domain(run) & Domain("partner_id", "in", partners.ids))
         if not run.scope_item_ids:
