@@ -106,7 +106,9 @@ class TestInvoiceLayouts(LayoutFixture, AgencyBillingCase):
             self.assertIn("Bank transfer to IBAN GB00 TEST 1234", text)
             self.assertIn("Framework agreement of 12 January 2027.", text)
             self.assertNotIn(
-                invoice.invoice_origin, text, "the billing run's number is not the client's business"
+                invoice.agency_billing_run_id.name,
+                text,
+                "the billing run's number is not the client's business",
             )
         # Detailed time: the appendix, by project and task, with dates, people, hours and rates
         time_text = texts[self.report_time]
@@ -247,6 +249,8 @@ class TestInvoiceSending(LayoutFixture, AgencyBillingCase):
         super().setUpClass()
         cls.setup_layout_fixture()
         cls.client_a.with_company(cls.company).billing_automation = "send"
+        # the company's documents are set up: the run may email (see test_billing_run)
+        cls.company.external_report_layout_id = cls.env.ref("web.external_layout_standard")
         cls.send_cron = cls.env.ref("account.ir_cron_account_move_send")
 
     def test_sent_pdf_is_the_clients_layout_and_agrees_with_the_snapshot(self):
