@@ -37,12 +37,14 @@ class BillingBatch:
     """What the steps of one batch of a run share, looked up once per batch.
 
     ``run``: the billing run; ``journal``: the company's sales journal (empty
-    when there is none). ``income_account()`` caches the income account per
+    when there is none); ``record``: the ``agency.billing.batch`` being billed
+    (none in a preview). ``income_account()`` caches the income account per
     product and fiscal position.
     """
 
     run: Any
     journal: Any
+    record: Any = None  # the agency.billing.batch being billed, if any
     _income_accounts: dict = dataclasses.field(default_factory=dict)
 
     @property
@@ -52,6 +54,11 @@ class BillingBatch:
     @property
     def date(self):
         return self.run.date
+
+    def add_counts(self, counts):
+        """What the batch billed (invoices, lines, items, …), kept on its batch record."""
+        if self.record:
+            self.record._add_counts(counts)
 
     def income_account(self, product, fiscal_position):
         key = (product.id, fiscal_position.id)

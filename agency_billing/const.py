@@ -72,6 +72,10 @@ RUN_STATES = [
 HELD_CLIENT_WAIT_SECONDS = 120
 HELD_CLIENT_RETRY_SECONDS = 1
 LOCK_WAIT_REQUEST = "15s"
+# A batch claimed this many times without being billed (its worker died or
+# lost the database each time) is given up and its clients logged.
+MAX_BATCH_CLAIMS = 5
+
 # The preview bills this many clients for real (then rolls back) and totals the rest.
 PREVIEW_FULL_CLIENTS = 50
 LOG_LEVELS = [

@@ -63,8 +63,8 @@ def _manual(env, company_id):
     run = retrying(lambda: env["agency.billing.run"]._run_now(company, RUN_DATE), env)
     env.cr.commit()
     if run.state == "queued":
-        # a worker of the billing job carries it out
-        run._execute(in_background=True)
+        # a billing worker carries it out
+        env["agency.billing.batch"]._work(run=run)
     env.cr.commit()
 
 
@@ -146,12 +146,15 @@ def test_a_manual_run_of_several_batches_goes_to_the_billing_job():
         batches = []
         original = AgencyBillingRun._bill_partners
 
-        def counting(self, partners):
-            # what another user sees of the run between two batches
+        def counting(self, partners, batch_record=None):
+            # what another user sees of the run between two batches (the daily job also bills
+            # what other tests' companies have due: only this run's batches are looked at)
+            if self.id != run_id:
+                return original(self, partners, batch_record=batch_record)
             with cursor_env(registry, company_id) as other:
                 seen = other["agency.billing.run"].browse(run_id)
                 batches.append((seen.state, seen.partner_done_count, seen.invoice_count))
-            return original(self, partners)
+            return original(self, partners, batch_record=batch_record)
 
         with mock.patch.object(AgencyBillingRun, "_bill_partners", counting), cursor_env(registry) as env:
             env.ref("agency_billing.ir_cron_bill_due_items").method_direct_trigger()
@@ -177,28 +180,28 @@ def test_a_background_run_can_be_stopped_between_batches():
         original = AgencyBillingRun._bill_partners
         calls = []
 
-        def stop_during_second_batch(self, partners):
+        def stop_during_second_batch(self, partners, batch_record=None):
             calls.append(partners)
             if len(calls) == 2:
                 # the user clicks "Stop" while the second batch is being billed
                 with cursor_env(registry, company_id) as other:
                     other["agency.billing.run"].browse(run_id).action_stop()
                     other.cr.commit()
-            return original(self, partners)
+            return original(self, partners, batch_record=batch_record)
 
         with (
             mock.patch.object(AgencyBillingRun, "_bill_partners", stop_during_second_batch),
             cursor_env(registry) as env,
         ):
-            run = env["agency.billing.run"].browse(run_id)
-            run._execute(in_background=True)
+            env["agency.billing.batch"]._work(run=env["agency.billing.run"].browse(run_id))
         with cursor_env(registry, company_id) as env:
             run = env["agency.billing.run"].browse(run_id)
             assert run.state == "stopped"
-            # the batch being billed when Stop was clicked is given up, not half-kept
-            assert run.invoice_count == 5
+            # the batch being billed when Stop was clicked ends; no batch starts after it
+            assert run.invoice_count == 10
+            assert run.batch_ids.mapped("state") == ["done", "done", "cancel"]
             items = env["agency.billable.item"].search([("company_id", "=", company_id)])
-            assert sorted(items.mapped("state")).count("done") == 5
+            assert sorted(items.mapped("state")).count("done") == 10
             # the daily run bills the rest, once
             env["agency.billing.run"]._cron_bill_due_items()
             assert set(invoice_lines_per_period(env, company_id).values()) == {1}

@@ -29,8 +29,7 @@ FACTS = {
                         FROM agency_timesheet_billing ORDER BY 1, 2""",
     "timesheet states": """SELECT id, agency_billing_state, agency_invoice_line_id FROM account_analytic_line
                             WHERE project_id IS NOT NULL ORDER BY id""",
-    "runs": """SELECT id, name, trigger, state, invoice_count, client_count, timesheet_count
-                 FROM agency_billing_run ORDER BY id""",
+    "runs": "SELECT id, name, trigger, state, date_started, date_finished FROM agency_billing_run ORDER BY id",
     "run logs": "SELECT run_id, partner_id, level, message FROM agency_billing_run_log ORDER BY id",
     "invoices": """SELECT id, name, state, amount_total, agency_billing_run_id FROM account_move
                     WHERE move_type = 'out_invoice' ORDER BY id""",
@@ -68,6 +67,12 @@ def test_a_database_of_the_previous_release_upgrades_with_nothing_lost():
         pytest.fail("AGENCY_BILLING_UPGRADE_DB is not set: run the suite with `make test`.")
     before = _facts(dbname)
     assert before["version"] == "19.0.1.0.0"
+    with sql_db.db_connect(dbname).cursor() as cr:
+        cr.execute(
+            "SELECT id, invoice_count, client_count, item_count, timesheet_count FROM agency_billing_run ORDER BY id"
+        )
+        counts_before = cr.fetchall()
+    assert all(row[1] for row in counts_before), counts_before
     assert before["billed time"] and before["billed periods"] and len(before["runs"]) == 2
     sql_db.close_db(dbname)
 
@@ -109,6 +114,11 @@ def test_a_database_of_the_previous_release_upgrades_with_nothing_lost():
         registry = Registry(dbname)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
+        # what each run billed is still what it says
+        runs = env["agency.billing.run"].search([], order="id")
+        assert [
+            (run.id, run.invoice_count, run.client_count, run.item_count, run.timesheet_count) for run in runs
+        ] == counts_before
         company = env["res.company"].search([("name", "=", "Upgrade Agency")])
         env = env(context={"allowed_company_ids": company.ids})
         run = env["agency.billing.run"]._run_now(company, date(2026, 2, 12))

@@ -3,6 +3,7 @@ from . import account_analytic_line
 from . import account_move
 from . import account_move_line
 from . import agency_billable_item
+from . import agency_billing_batch
 from . import agency_billing_run
 from . import agency_billing_run_log
 from . import agency_rate

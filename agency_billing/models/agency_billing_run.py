@@ -1,5 +1,4 @@
 import logging
-import time
 from collections import defaultdict
 
 import psycopg2.errors
@@ -11,13 +10,9 @@ from odoo.tools import SQL
 
 from .. import const
 from ..charges import BillingBatch
-from ..exceptions import BillingError
+from ..exceptions import RETRYABLE_ERRORS, BillingError
 
 _logger = logging.getLogger(__name__)
-
-# What a concurrent transaction can make a batch fail with: the batch is
-# billed again from a fresh snapshot (Odoo retries a web request the same way).
-RETRYABLE_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected)
 
 
 class AgencyBillingRun(models.Model):
@@ -29,8 +24,10 @@ class AgencyBillingRun(models.Model):
       carries out the runs users hand to the background), ``_run_now`` (a run
       started by a user: in the request when it is one batch, else in the
       background), ``_preview`` (a run rolled back);
-    - ``_execute``: the one batch loop of every run, committed batch by batch
-      in the background;
+    - ``_plan_batches``: the run's clients in batches, which any number of
+      workers claim and bill in parallel, each committed
+      (``agency.billing.batch._work``); ``_close_finished_runs`` finishes a
+      run when its batches are billed;
     - ``_due_partner_ids``: the clients with something due, from every charge
       source (models inheriting ``agency.charge.source``);
     - ``_bill_partners``: one batch: lock the clients, ask each source for its
@@ -60,15 +57,22 @@ class AgencyBillingRun(models.Model):
     date_finished = fields.Datetime(string="Finished", readonly=True)
     duration = fields.Float(string="Duration (s)", readonly=True, digits=(16, 1))
     invoice_ids = fields.One2many("account.move", "agency_billing_run_id", string="Invoices", readonly=True)
-    invoice_count = fields.Integer(readonly=True)
-    item_count = fields.Integer(string="Items Billed", readonly=True)
-    line_count = fields.Integer(string="Lines", readonly=True)
-    timesheet_count = fields.Integer(string="Timesheet Entries Billed", readonly=True)
-    client_count = fields.Integer(string="Clients Billed", readonly=True)
-    skipped_count = fields.Integer(string="Clients Skipped", readonly=True)
-    error_count = fields.Integer(string="Errors", readonly=True)
-    partner_done_count = fields.Integer(string="Clients Done", readonly=True)
-    partner_total_count = fields.Integer(string="Clients in All", readonly=True)
+    # what the run billed: added up from its batches and its log, which the
+    # workers write (never the run's own row, which parallel workers would
+    # fight over)
+    batch_ids = fields.One2many("agency.billing.batch", "run_id", string="Batches", readonly=True)
+    invoice_count = fields.Integer(compute="_compute_counts")
+    item_count = fields.Integer(string="Items Billed", compute="_compute_counts")
+    line_count = fields.Integer(string="Lines", compute="_compute_counts")
+    timesheet_count = fields.Integer(string="Timesheet Entries Billed", compute="_compute_counts")
+    client_count = fields.Integer(string="Clients Billed", compute="_compute_counts")
+    skipped_count = fields.Integer(string="Clients Skipped", compute="_compute_counts")
+    error_count = fields.Integer(string="Errors", compute="_compute_counts")
+    partner_done_count = fields.Integer(string="Clients Done", compute="_compute_counts")
+    partner_total_count = fields.Integer(string="Clients in All", compute="_compute_counts")
+    worker_count = fields.Integer(
+        string="Workers", compute="_compute_counts", help="Server processes that billed it."
+    )
     progress = fields.Float(compute="_compute_progress", help="Share of the run's clients dealt with.")
     has_unsent_invoices = fields.Boolean(compute="_compute_has_unsent_invoices")
     is_stop_requested = fields.Boolean(string="Stop Requested", readonly=True, copy=False)
@@ -91,6 +95,46 @@ class AgencyBillingRun(models.Model):
     # ------------------------------------------------------------------
     # COMPUTE
     # ------------------------------------------------------------------
+    @api.depends("batch_ids.state", "batch_ids.invoice_count", "log_ids")
+    def _compute_counts(self):
+        counters = ("invoice_count", "line_count", "item_count", "timesheet_count", "client_count")
+        Batch, Log = self.env["agency.billing.batch"], self.env["agency.billing.run.log"]
+        runs = self.filtered("id")
+        Batch.flush_model()
+        Log.flush_model()
+        sums = {
+            run.id: values
+            for run, *values in Batch._read_group(
+                [("run_id", "in", runs.ids)], ["run_id"], [f"{name}:sum" for name in counters]
+            )
+        }
+        sizes = defaultdict(lambda: [0, 0])  # run id: [clients in all, clients done]
+        for run, state, size in Batch._read_group(
+            [("run_id", "in", runs.ids), ("is_retry", "=", False)], ["run_id", "state"], ["partner_count:sum"]
+        ):
+            sizes[run.id][0] += size
+            if state != "todo":
+                sizes[run.id][1] += size
+        levels = {
+            (run.id, level): count
+            for run, level, count in Log._read_group(
+                [("run_id", "in", runs.ids)], ["run_id", "level"], ["__count"]
+            )
+        }
+        workers = dict(
+            Batch._read_group(
+                [("run_id", "in", runs.ids), ("worker", "!=", False)], ["run_id"], ["worker:count_distinct"]
+            )
+        )
+        for run in self:
+            values = sums.get(run.id, [0] * len(counters))
+            for name, value in zip(counters, values, strict=True):
+                run[name] = value
+            run.partner_total_count, run.partner_done_count = sizes[run.id]
+            run.skipped_count = levels.get((run.id, "skipped"), 0)
+            run.error_count = levels.get((run.id, "error"), 0)
+            run.worker_count = workers.get(run, 0)
+
     @api.depends("partner_done_count", "partner_total_count", "state")
     def _compute_progress(self):
         for run in self:
@@ -129,22 +173,39 @@ class AgencyBillingRun(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_bill_due_items(self):
-        """The daily billing run of every company, and the runs users handed to the background.
+        """The daily billing run of every company: planned into batches, which this job and the
+        billing workers then bill in parallel (see agency.billing.batch).
 
         Works in committed batches; returns with work left when the cron's
         time is up (Odoo then runs it again at once, and the unfinished runs
         are resumed).
         """
-        background = self.search(
-            [("state", "in", [const.RUN_QUEUED, const.RUN_RUNNING]), ("trigger", "!=", "cron")], order="id"
-        )
-        for run in background:
-            if not run._execute(in_background=True):
-                return
         for company in self._get_companies_to_bill():
             run = self._get_cron_run(company)
-            if run.state == const.RUN_RUNNING and not run._execute(in_background=True):
-                return
+            if run.state == const.RUN_RUNNING and not run.batch_ids:
+                run._plan_daily_run()
+                self.env["ir.cron"]._commit_progress()
+        self._dispatch_batches(include_main=False)
+        return self.env["agency.billing.batch"]._work()
+
+    @api.model
+    def _cron_work_on_batches(self):
+        """A billing worker: bills the batches of every run, alongside the others."""
+        return self.env["agency.billing.batch"]._work()
+
+    @api.model
+    def _dispatch_batches(self, include_main=True):
+        """Wake the billing workers up: batches are waiting. (queue_job's glue enqueues jobs instead.)"""
+        for cron in self._get_worker_crons(include_main=include_main):
+            cron._trigger()
+
+    @api.model
+    def _get_worker_crons(self, include_main=True):
+        """The cron jobs that bill batches: the daily billing job and the billing workers."""
+        crons = self.env["ir.cron"].sudo().search([("code", "=", "model._cron_work_on_batches()")])
+        if include_main:
+            crons |= self.env.ref("agency_billing.ir_cron_bill_due_items", raise_if_not_found=False).sudo()
+        return crons.filtered("active")
 
     @api.model
     def _get_companies_to_bill(self):
@@ -200,8 +261,8 @@ class AgencyBillingRun(models.Model):
         """A run for one company, started by a user. Returns the run.
 
         One batch of clients is billed at once, in the current transaction;
-        more are handed to the billing cron job, which bills them in
-        committed batches while the run's record shows the progress.
+        more are handed to the billing workers, which bill them in committed
+        batches while the run's record shows the progress.
         """
         vals = {"company_id": company.id, "date": date, "trigger": trigger, "scope_source": source}
         if projects:
@@ -212,11 +273,12 @@ class AgencyBillingRun(models.Model):
             vals["scope_item_ids"] = [Command.set(items.ids)]
             vals["scope_source"] = "agency.billable.item"
         run = self.with_company(company).create(vals)
-        due = run._due_partner_ids()
-        if len(due) > run._get_batch_size() and not self.env.context.get("agency_billing_dry_run"):
-            run._start_in_background(len(due))
+        batches = run._plan_batches(run._due_partner_ids())
+        if len(batches) > 1 and not self.env.context.get("agency_billing_dry_run"):
+            run.state = const.RUN_QUEUED
+            self._dispatch_batches()
         else:
-            run._execute()
+            run._bill_now()
         return run
 
     @api.model
@@ -383,102 +445,80 @@ class AgencyBillingRun(models.Model):
         return True
 
     # ------------------------------------------------------------------
-    # THE BATCH LOOP
+    # BATCHES
     # ------------------------------------------------------------------
-    def _start_in_background(self, due_count):
+    def _plan_batches(self, partner_ids, is_retry=False):
+        """Cut ``partner_ids`` into batches of the run, to be claimed by the workers."""
         self.ensure_one()
-        self.write({"state": const.RUN_QUEUED, "partner_total_count": due_count})
-        self.env.ref("agency_billing.ir_cron_bill_due_items").sudo()._trigger()
-
-    def _execute(self, in_background=False):
-        """Bill what is due for this run, batch by batch, until nothing is left.
-
-        In the background every batch is committed (``ir.cron._commit_progress``)
-        and the run can be stopped between batches; returns False when the
-        cron's time is up. Clients another run holds are tried again once the
-        others are billed, never counted as done before.
-        """
-        self.ensure_one()
-        Cron = self.env["ir.cron"]
-        batch_size = self._get_batch_size()
-        held = set()  # clients another run held when this run came to them
-        waited_since = None
-        if self.state == const.RUN_QUEUED:
-            self.state = const.RUN_RUNNING
-        while True:
-            if in_background:
-                self.invalidate_recordset()
-                if self.state != const.RUN_RUNNING:
-                    return True
-                if self.is_stop_requested:
-                    self._finish(
-                        state=const.RUN_STOPPED,
-                        note=self.env._("Stopped on request; what was billed before stays billed."),
-                    )
-                    Cron._commit_progress()
-                    return True
-            done_ids = self._get_done_partner_ids()
-            due = self._due_partner_ids(done_ids)
-            if not due:
-                self._finish()
-                if in_background:
-                    Cron._commit_progress()
-                return True
-            todo = [partner_id for partner_id in due if partner_id not in held]
-            if not todo:
-                # only clients another run holds are left
-                waited_since = waited_since or time.monotonic()
-                self._wait_for_held_partners(due, in_background, time.monotonic() - waited_since)
-                held.clear()
-                continue
-            waited_since = None
-            partners = self.env["res.partner"].browse(todo[:batch_size])
-            try:
-                now_held = self._bill_partners(partners)
-            except RETRYABLE_ERRORS:
-                if not in_background:
-                    raise  # Odoo retries the whole request (odoo.service.model.retrying)
-                # a concurrent transaction changed what this batch read: bill it
-                # again from a fresh snapshot; nothing of this batch is kept
-                _logger.info("billing run %s: batch retried after a concurrent update", self.name)
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                continue
-            held |= set(now_held.ids)
-            dealt_with = len(partners) - len(now_held)
-            self.write(
-                {
-                    "partner_done_count": len(done_ids) + dealt_with,
-                    "partner_total_count": len(done_ids) + len(due),
-                }
-            )
-            if in_background:
-                time_left = Cron._commit_progress(dealt_with, remaining=len(due) - dealt_with)
-                if time_left <= 0:
-                    return False
-
-    def _wait_for_held_partners(self, partner_ids, in_background, waited):
-        """Only clients another run holds are left: give that run time to finish with them."""
-        partners = self.env["res.partner"].browse(partner_ids)
-        if not in_background:
-            self._bill_held_partners(partners)
-        elif waited > const.HELD_CLIENT_WAIT_SECONDS:
-            for partner in partners:
-                self._log(
-                    partner,
-                    "skipped",
-                    self.env._("Another billing run held this client too long; the next run bills it."),
+        if not partner_ids:
+            return self.env["agency.billing.batch"]
+        size = self._get_batch_size()
+        last = max(self.batch_ids.mapped("sequence"), default=0)
+        not_before = False
+        if is_retry:
+            # the database's clock: every server (and worker) compares with the same one
+            [[not_before]] = self.env.execute_query(
+                SQL(
+                    "SELECT (clock_timestamp() AT TIME ZONE 'UTC') + make_interval(secs => %s)",
+                    const.HELD_CLIENT_RETRY_SECONDS,
                 )
-        else:
-            time.sleep(const.HELD_CLIENT_RETRY_SECONDS)
-            self.env["ir.cron"]._commit_progress()  # a fresh snapshot: what the other run committed
+            )
+        return self.env["agency.billing.batch"].create(
+            [
+                {
+                    "run_id": self.id,
+                    "sequence": last + index + 1,
+                    "partner_ids": [Command.set(partner_ids[start : start + size])],
+                    "partner_count": len(partner_ids[start : start + size]),
+                    "is_retry": is_retry,
+                    "not_before": not_before,
+                }
+                for index, start in enumerate(range(0, len(partner_ids), size))
+            ]
+        )
 
-    def _bill_held_partners(self, partners):
-        """In a web request: wait (a little) for the clients another run holds, then bill them.
+    def _plan_daily_run(self):
+        """Today's scheduled run in batches. Clients another run is billing (e.g. a "Run Billing
+        Now" of this morning) come last, once that run is done with them."""
+        self.ensure_one()
+        due = self._due_partner_ids()
+        busy = set(
+            self.env["agency.billing.batch"]
+            .search(
+                [
+                    ("state", "=", "todo"),
+                    ("run_id", "!=", self.id),
+                    ("run_id.company_id", "=", self.company_id.id),
+                    ("run_id.state", "in", [const.RUN_QUEUED, const.RUN_RUNNING]),
+                ]
+            )
+            .partner_ids.ids
+        )
+        free = [partner_id for partner_id in due if partner_id not in busy]
+        later = [partner_id for partner_id in due if partner_id in busy]
+        self._plan_batches(free)
+        self._plan_batches(later, is_retry=True)
+        if not due:
+            self._finish()
 
-        What that run billed meanwhile is refused by the database (unique
+    def _bill_now(self):
+        """Bill the run's one batch in this transaction (a web request), then finish the run.
+
+        Clients another run holds are waited for (a little) and billed last;
+        what that run billed meanwhile is refused by the database (unique
         indexes) and logged as billed elsewhere.
         """
+        self.ensure_one()
+        for batch in self.batch_ids.filtered(lambda b: b.state == "todo" and not b.is_retry):
+            batch._bill()
+        retries = self.batch_ids.filtered(lambda b: b.state == "todo")
+        if retries:
+            self._bill_held_partners(retries.partner_ids, retries[:1])
+            retries.write({"state": "done", "date_done": fields.Datetime.now()})
+        self._finish()
+
+    def _bill_held_partners(self, partners, batch_record):
+        """In a web request: wait (a little) for the clients another run holds, then bill them."""
         self.env.cr.execute(SQL("SET LOCAL lock_timeout = %s", const.LOCK_WAIT_REQUEST))
         try:
             with self.env.cr.savepoint():
@@ -498,7 +538,57 @@ class AgencyBillingRun(models.Model):
             return
         finally:
             self.env.cr.execute(SQL("SET LOCAL lock_timeout = 0"))
-        self._bill_partners(partners)
+        self._bill_partners(partners, batch_record=batch_record)
+
+    @api.model
+    def _close_finished_runs(self, run=None):
+        """Runs whose batches are all billed (or stopped): bill what became due meanwhile (clients
+        another run held), or finish them. Returns whether anything changed. One worker at a time
+        closes a run (a row lock); the others go on."""
+        domain = [("state", "in", [const.RUN_QUEUED, const.RUN_RUNNING]), ("batch_ids", "!=", False)]
+        if run:
+            domain.append(("id", "=", run.id))
+        changed = False
+        for candidate in self.search(domain):
+            todo = candidate.batch_ids.filtered(lambda b: b.state == "todo")
+            if candidate.is_stop_requested:
+                # the batches no worker is billing are dropped; the one being billed ends first
+                free = todo.try_lock_for_update(allow_referencing=True)
+                if len(free) != len(todo) or not candidate.try_lock_for_update():
+                    continue
+                free.write({"state": "cancel"})
+                candidate._finish(
+                    state=const.RUN_STOPPED,
+                    note=self.env._("Stopped on request; what was billed before stays billed."),
+                )
+                changed = True
+            elif not todo and candidate.try_lock_for_update():
+                due = candidate._due_partner_ids()
+                retry = candidate._retry_or_give_up(self.env["res.partner"].browse(due))
+                if not retry:
+                    candidate._finish()
+                changed = True
+        return changed
+
+    def _retry_or_give_up(self, partners):
+        """Clients another run held (or that became due meanwhile): billed again in a moment, up to
+        a point; then logged, for the next run. Returns the batches planned."""
+        self.ensure_one()
+        if not partners:
+            return self.env["agency.billing.batch"]
+        counts = defaultdict(int)
+        for batch in self.batch_ids.filtered("is_retry"):
+            for partner_id in batch.partner_ids.ids:
+                counts[partner_id] += 1
+        limit = const.HELD_CLIENT_WAIT_SECONDS // const.HELD_CLIENT_RETRY_SECONDS
+        given_up = partners.filtered(lambda p: counts[p.id] >= limit)
+        for partner in given_up:
+            self._log(
+                partner,
+                "skipped",
+                self.env._("Another billing run held this client too long; the next run bills it."),
+            )
+        return self._plan_batches((partners - given_up).ids, is_retry=True)
 
     def _get_batch_size(self):
         value = self.env["ir.config_parameter"].sudo().get_param(const.PARAM_BATCH_SIZE)
@@ -547,13 +637,13 @@ class AgencyBillingRun(models.Model):
     # ------------------------------------------------------------------
     # BILLING ONE BATCH
     # ------------------------------------------------------------------
-    def _prepare_batch(self):
+    def _prepare_batch(self, batch_record=None):
         """The context the steps of one batch share (see ``charges.BillingBatch``)."""
         Journal = self.env["account.journal"]
         journal = Journal.search(
             [*Journal._check_company_domain(self.company_id), ("type", "=", "sale")], limit=1
         )
-        return BillingBatch(run=self, journal=journal)
+        return BillingBatch(run=self, journal=journal, record=batch_record)
 
     def _get_charges(self, batch, partners):
         """{client: [Charge]} of every source of the run."""
@@ -563,7 +653,7 @@ class AgencyBillingRun(models.Model):
                 by_partner[charge.partner].append(charge)
         return by_partner
 
-    def _bill_partners(self, partners):
+    def _bill_partners(self, partners, batch_record=None):
         """Bill a batch of clients, each all or nothing. Returns the clients another run holds.
 
         Row locks on the clients: a concurrent run leaves them to this one
@@ -573,7 +663,7 @@ class AgencyBillingRun(models.Model):
         locked = partners.try_lock_for_update(allow_referencing=True)
         if not locked:
             return partners
-        batch = self._prepare_batch()
+        batch = self._prepare_batch(batch_record)
         charges = self._get_charges(batch, locked)
         logged = set(self._get_done_partner_ids())  # e.g. time without a rate
         for partner in locked - self.env["res.partner"].concat(*charges):
@@ -732,7 +822,7 @@ class AgencyBillingRun(models.Model):
         for source in self._get_run_sources():
             for counter, value in source._agency_after_invoicing(batch, (moves | appended).line_ids).items():
                 counts[counter] = counts.get(counter, 0) + value
-        self._add_counts(counts)
+        batch.add_counts(counts)
 
     def _get_open_drafts(self, plans):
         """{(client, currency): draft invoice}: the open drafts billing made for clients whose
@@ -858,14 +948,6 @@ class AgencyBillingRun(models.Model):
                 "move_ids": [Command.set(moves.ids)] if moves else False,
             }
         )
-        counter = {"skipped": "skipped_count", "error": "error_count"}.get(level)
-        if counter:
-            self[counter] += 1
-
-    def _add_counts(self, counts):
-        self.write(
-            {counter: self[counter] + value for counter, value in counts.items() if counter in self._fields}
-        )
 
     def _finish(self, state=const.RUN_DONE, note=None):
         now = fields.Datetime.now()
@@ -875,7 +957,6 @@ class AgencyBillingRun(models.Model):
                     "state": const.RUN_FAILED if note and state == const.RUN_DONE else state,
                     "date_finished": now,
                     "duration": (now - run.date_started).total_seconds() if run.date_started else 0.0,
-                    "partner_done_count": len(run._get_done_partner_ids()),
                 }
             )
             if note:
