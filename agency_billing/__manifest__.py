@@ -39,10 +39,17 @@
         "views/account_move_layout_views.xml",
         "views/res_partner_layout_views.xml",
         "views/agency_statement_portal_templates.xml",
+        # accepted quotes
+        "security/agency_quote_security.xml",
+        "data/agency_quote_data.xml",
+        "views/sale_order_views.xml",
+        "views/sale_order_portal_templates.xml",
+        "views/agency_quote_menus.xml",
     ],
     "demo": [
         "demo/agency_billing_demo.xml",
         "demo/agency_billing_demo_layouts.xml",
+        "demo/agency_billing_demo_quotes.xml",
     ],
     "assets": {
         "web.assets_backend": [

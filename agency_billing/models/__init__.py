@@ -19,3 +19,14 @@ from . import agency_invoice_branding
 from . import agency_statement
 from . import agency_statement_run
 from . import ir_actions_report
+
+# accepted quotes
+from . import product_template
+from . import agency_quote_acceptance
+from . import agency_quote_charge
+from . import agency_quote_lost_reason
+from . import agency_billable_item_sale
+from . import agency_billing_run_quote
+from . import sale_order
+from . import sale_order_line
+from . import payment_transaction
