@@ -14,10 +14,10 @@ ACCEPT_INVOICE = "invoice"
 ACCEPT_DEPOSIT = "deposit"
 ACCEPT_ITEMS = "items"
 ACCEPTANCE_MODES = [
-    (ACCEPT_INVOICE, "Invoice the whole quote at once"),
-    (ACCEPT_DEPOSIT, "Invoice a deposit at once, the rest later"),
-    (ACCEPT_ITEMS, "Turn the lines into billable items"),
-    (ACCEPT_MANUAL, "Nothing: invoice from the order by hand"),
+    (ACCEPT_INVOICE, "Invoice the whole quote"),
+    (ACCEPT_DEPOSIT, "Deposit now, the rest later"),
+    (ACCEPT_ITEMS, "Billable items"),
+    (ACCEPT_MANUAL, "Nothing (invoice by hand)"),
 ]
 
 DEPOSIT_PERCENT = "percent"
@@ -88,7 +88,7 @@ STATUS_LOST = "lost"
 STATUS_CANCELLED = "cancelled"
 QUOTE_STATUSES = [
     (STATUS_DRAFT, "Draft"),
-    (STATUS_OPEN, "Sent, waiting for the client"),
+    (STATUS_OPEN, "Sent"),
     (STATUS_EXPIRED, "Expired"),
     (STATUS_ACCEPTED, "Accepted"),
     (STATUS_LOST, "Lost"),

@@ -69,6 +69,10 @@ class TestQuotePortal(AgencyQuoteHttpCase):
         self.assertEqual(deposit.amount_total, 1725.0)
         self.assertEqual(deposit.agency_billing_run_id.user_id, order.user_id, "in the salesperson's name")
 
+        order_page = self.url_open(order.get_portal_url()).text.replace("\xa0", " ")
+        self.assertIn("Still to be invoiced", order_page)
+        self.assertIn("Rest after the deposit ($ 4,025.00): when the work is delivered.", order_page)
+        self.assertIn("Website care plan ($ 49.00): next invoiced on 04/01/2027.", order_page)
         invoices_page = self.url_open("/my/invoices").text
         self.assertIn(deposit.name, invoices_page)
         charges_page = self.url_open("/my/charges").text
@@ -140,6 +144,17 @@ class TestQuotePortal(AgencyQuoteHttpCase):
             self.Charge.with_user(self.portal_user).search([]), order.agency_quote_charge_ids.filtered("id")
         )
 
+    def test_the_home_counts_the_planned_quote_invoices(self):
+        order = self._sent_quote(agency_acceptance_mode="deposit")
+        order.order_line.filtered(lambda sol: sol.product_id == self.product_care).unlink()
+        order.action_confirm()
+        self.authenticate("acme_portal", "acme_portal")
+        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["agency_charge_count"]})
+        self.assertEqual(counters["agency_charge_count"], 1, "the rest waiting for delivery")
+        order.action_agency_mark_delivered()
+        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["agency_charge_count"]})
+        self.assertEqual(counters["agency_charge_count"], 0)
+
     def test_declining_marks_the_quote_lost_with_the_clients_words(self):
         order = self._sent_quote()
         self.authenticate("acme_portal", "acme_portal")
@@ -203,11 +218,10 @@ class TestQuotePortal(AgencyQuoteHttpCase):
         self.assertTrue(str2bool(self.env["ir.config_parameter"].get_param("sale.automatic_invoice")))
         order = self._sent_quote(require_signature=False, require_payment=True, prepayment_percent=0.4)
         self.authenticate("acme_portal", "acme_portal")
-        self.assertIn(
-            "What is paid online when accepting is the deposit", self.url_open(order.get_portal_url()).text
-        )
         prepayment = order._get_prepayment_required_amount()
         self.assertEqual(prepayment, round(order.amount_total * 0.4, 2))
+        page = self.url_open(order.get_portal_url()).text.replace("\xa0", " ")
+        self.assertIn(f"What is paid online when accepting ($ {prepayment:,.2f}) is the deposit", page)
         tx = self._pay_online(order, prepayment)
 
         self.assertEqual(order.state, "sale")

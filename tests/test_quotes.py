@@ -17,6 +17,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
+from .common import pdf_text, render_pdf
 from .quotes_common import AgencyQuoteCase
 
 TODAY = date(2027, 3, 10)
@@ -311,6 +312,23 @@ class TestQuoteAcceptance(AgencyQuoteCase):
         self.assertEqual(odoo_invoice.invoice_line_ids.product_id, support)
         self.assertEqual(odoo_invoice.invoice_line_ids.quantity, 3.0, "Odoo invoices the delivered time")
         self.assertEqual(order.agency_quote_charge_ids.invoice_ids, invoice)
+
+    def test_the_quote_pdf_says_what_acceptance_does(self):
+        order = self._create_quote(
+            [(self.product_build, 1), (self.product_care, 1)],
+            agency_acceptance_mode="deposit",
+            agency_deposit_percent=40.0,
+            agency_balance_trigger="on_delivery",
+            agency_recurring_start=date(2027, 4, 1),
+        )
+        text = " ".join(pdf_text(render_pdf(self.env, "sale.action_report_saleorder", order.ids)).split())
+        self.assertIn("When you accept", text)
+        self.assertIn("A deposit of 40 % ($ 2,300.00) is invoiced as soon as the quote is accepted", text)
+        self.assertIn("the rest ($ 3,450.00) when the work is delivered", text)
+        self.assertIn("Billed every month", text)
+        order.action_confirm()
+        text = pdf_text(render_pdf(self.env, "sale.action_report_saleorder", order.ids))
+        self.assertNotIn("When you accept", text, "an order says it no more")
 
     # ------------------------------------------------------------------
     # exactly once

@@ -66,19 +66,25 @@ class AgencyQuotePaymentPortal(sale_portal.PaymentPortal):
 class AgencyQuoteChargesPortal(AgencyBillingPortal):
     """The client's upcoming charges also list what its accepted quotes still plan to invoice."""
 
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "agency_charge_count" in counters:
+            values["agency_charge_count"] += len(self._agency_planned_quote_invoices())
+        return values
+
+    def _agency_planned_quote_invoices(self):
+        Charge = request.env["agency.quote.charge"]
+        if not Charge.has_access("read"):
+            return Charge
+        partner = request.env.user.partner_id.commercial_partner_id
+        return Charge.search(
+            [("partner_id", "=", partner.id), ("state", "=", quotes.CHARGE_PENDING)], order="order_id, id"
+        )
+
     @http.route()
     def portal_my_upcoming_charges(self, page=1, **kw):
         response = super().portal_my_upcoming_charges(page=page, **kw)
         if getattr(response, "qcontext", None) is not None:
-            Charge = request.env["agency.quote.charge"]
-            partner = request.env.user.partner_id.commercial_partner_id
-            planned = (
-                Charge.search(
-                    [("partner_id", "=", partner.id), ("state", "=", quotes.CHARGE_PENDING)],
-                    order="order_id, id",
-                )
-                if Charge.has_access("read")
-                else Charge
-            )
-            response.qcontext["quote_charges"] = planned.sudo()
+            # read through sudo only after the access-checked search
+            response.qcontext["quote_charges"] = self._agency_planned_quote_invoices().sudo()
         return response

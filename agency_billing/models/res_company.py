@@ -30,9 +30,10 @@ class ResCompany(models.Model):
     agency_quote_acceptance = fields.Selection(
         selection=quotes.ACCEPTANCE_MODES,
         string="When a Quote Is Accepted",
-        default=quotes.ACCEPT_INVOICE,
+        default=quotes.ACCEPT_MANUAL,
         required=True,
-        help="What a quote's acceptance does, for clients without a setting of their own.",
+        help="What a quote's acceptance does, for clients without a setting of their own. "
+        "Nothing (the default) leaves orders to Odoo's own invoicing, as before.",
     )
     agency_quote_deposit_percent = fields.Float(string="Default Deposit (%)", default=50.0)
     agency_quote_balance_trigger = fields.Selection(

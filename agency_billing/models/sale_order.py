@@ -45,7 +45,11 @@ class SaleOrder(models.Model):
         "salesperson confirms it. Recurring services always become recurring billable items.",
     )
     agency_deposit_type = fields.Selection(
-        quotes.DEPOSIT_TYPES, string="Deposit Type", default=quotes.DEPOSIT_PERCENT
+        quotes.DEPOSIT_TYPES,
+        string="Deposit Type",
+        default=quotes.DEPOSIT_PERCENT,
+        help="When the client pays a prepayment online (Other Info > Online payment), what they pay is "
+        "the deposit; this one is for a quote confirmed without it.",
     )
     agency_deposit_percent = fields.Float(
         string="Deposit (%)",
@@ -97,6 +101,11 @@ class SaleOrder(models.Model):
     )
     agency_item_count = fields.Integer(compute="_compute_agency_item_count")
     agency_waits_for_delivery = fields.Boolean(compute="_compute_agency_waits_for_delivery")
+    agency_is_handled = fields.Boolean(
+        string="Billed by Agency Billing",
+        compute="_compute_agency_is_handled",
+        help="Accepted: the billing engine invoices what the quote made (its quote invoices and items).",
+    )
 
     # Quote lifecycle
     agency_quote_status = fields.Selection(
@@ -140,7 +149,7 @@ class SaleOrder(models.Model):
             company = order.company_id or self.env.company
             client = order.partner_id.commercial_partner_id.with_company(company)
             order.agency_acceptance_mode = (
-                client.agency_quote_acceptance or company.agency_quote_acceptance or quotes.ACCEPT_INVOICE
+                client.agency_quote_acceptance or company.agency_quote_acceptance or quotes.ACCEPT_MANUAL
             )
             order.agency_deposit_percent = (
                 client.agency_quote_deposit_percent or company.agency_quote_deposit_percent
@@ -165,6 +174,11 @@ class SaleOrder(models.Model):
             acceptance = order._agency_acceptance()
             order.agency_accepted_on = acceptance.date
             order.agency_accepted_how = acceptance.trigger
+
+    @api.depends("agency_acceptance_ids.state", "agency_acceptance_ids.mode")
+    def _compute_agency_is_handled(self):
+        for order in self:
+            order.agency_is_handled = order._agency_is_handled()
 
     @api.depends("agency_item_ids")
     def _compute_agency_item_count(self):
@@ -191,6 +205,7 @@ class SaleOrder(models.Model):
         "order_line.price_total",
         "order_line.product_id",
         "require_payment",
+        "prepayment_percent",
     )
     def _compute_agency_acceptance_summary(self):
         for order in self:
@@ -535,7 +550,7 @@ class SaleOrder(models.Model):
         for line in lines:
             product = line.product_id.product_tmpl_id
             vals = {
-                "name": (line.name or line.product_id.display_name).split("\n")[0],
+                "name": line._agency_item_name(),
                 "partner_id": self.partner_id.commercial_partner_id.id,
                 "company_id": self.company_id.id,
                 "currency_id": self.currency_id.id,
@@ -692,12 +707,21 @@ class SaleOrder(models.Model):
                     ),
                     quotes.DUE_ON_DELIVERY: env._("when the work is delivered"),
                 }.get(self.agency_balance_trigger, "")
-                if self.require_payment and not accepted:
+                prepayment = self.require_payment and min(self._get_prepayment_required_amount(), total)
+                if prepayment and currency.compare_amounts(prepayment, total) >= 0 and not accepted:
                     sentences.append(
                         env._(
-                            "What is paid online when accepting is the deposit, invoiced at once; "
-                            "the rest of %(amount)s %(when)s.",
+                            "The quote (%(amount)s) is paid online when accepting, and invoiced at once.",
                             amount=amount,
+                        )
+                    )
+                elif prepayment and not accepted:
+                    sentences.append(
+                        env._(
+                            "What is paid online when accepting (%(paid)s) is the deposit, invoiced at once; "
+                            "the rest (%(rest)s) %(when)s.",
+                            paid=format_amount(env, prepayment, currency),
+                            rest=format_amount(env, total - prepayment, currency),
                             when=rest,
                         )
                     )
@@ -744,7 +768,7 @@ class SaleOrder(models.Model):
             sentences.append(
                 env._(
                     "%(service)s: %(amount)s %(period)s, %(how)s, from %(start)s%(times)s.",
-                    service=(line.name or line.product_id.display_name).split("\n")[0],
+                    service=line.product_id.name,
                     amount=format_amount(env, line.price_subtotal, currency),
                     period=product._agency_period_label(),
                     how=(
@@ -754,6 +778,42 @@ class SaleOrder(models.Model):
                     ),
                     start=format_date(env, start) if start else env._("the day the quote is accepted"),
                     times=(env._(", %(count)s times", count=count) if count else env._(" until stopped")),
+                )
+            )
+        return sentences
+
+    def _agency_planned_sentences(self):
+        """What an accepted order still plans to invoice, in plain words for the client."""
+        self.ensure_one()
+        env = self.env
+        sentences = []
+        for charge in self.sudo().agency_quote_charge_ids.filtered(
+            lambda c: c.state == quotes.CHARGE_PENDING
+        ):
+            when = (
+                format_date(env, charge.date_due)
+                if charge.invoice_trigger == quotes.DUE_ON_DATE
+                else dict(charge._fields["invoice_trigger"]._description_selection(env))[
+                    charge.invoice_trigger
+                ]
+            )
+            sentences.append(
+                env._(
+                    "%(what)s (%(amount)s): %(when)s.",
+                    what=dict(charge._fields["kind"]._description_selection(env))[charge.kind],
+                    amount=format_amount(env, charge.amount_total, charge.currency_id),
+                    when=when[:1].lower() + when[1:],
+                )
+            )
+        for item in self.sudo().agency_item_ids.filtered(
+            lambda i: i.state == const.STATE_PENDING and i.next_invoice_date
+        ):
+            sentences.append(
+                env._(
+                    "%(item)s (%(amount)s): next invoiced on %(date)s.",
+                    item=item.name,
+                    amount=format_amount(env, item.amount_untaxed, item.currency_id),
+                    date=format_date(env, item.next_invoice_date),
                 )
             )
         return sentences

@@ -58,6 +58,15 @@ class SaleOrderLine(models.Model):
             and not self.agency_item_ids
         )
 
+    def _agency_item_name(self):
+        """The line's first line of description, without the product's internal reference."""
+        self.ensure_one()
+        name = (self.name or self.product_id.name or "").split("\n")[0].strip()
+        code = self.product_id.default_code
+        if code and name.startswith(f"[{code}]"):
+            name = name[len(code) + 2 :].strip()
+        return name or self.product_id.name
+
     def _agency_recurring_item(self):
         self.ensure_one()
         return self.agency_item_ids.filtered(lambda i: i.invoice_action == const.ACTION_RECURRING)[:1]
