@@ -108,6 +108,10 @@ class TestQuoteAcceptance(AgencyQuoteCase):
         balance = order.agency_quote_charge_ids.filtered(lambda c: c.kind == "balance")
         self.assertEqual(balance.state, "pending")
         self.assertEqual(balance.amount_total, 4669.0)
+        note = order.message_ids.filtered(lambda m: "Quote accepted" in (m.body or ""))
+        self.assertIn(
+            "Rest after the deposit ($ 4,669.00): when the work is delivered.", note.body.replace("\xa0", " ")
+        )
         self.assertEqual(order.invoice_status, "no", "nothing for Odoo to invoice: the rest is planned")
 
         # not delivered: the daily run waits

@@ -128,7 +128,15 @@ class AgencyQuoteCharge(models.Model):
             charge.invoice_ids = invoices
             charge.invoice_count = len(invoices)
 
-    @api.depends("state", "invoice_line_ids.price_subtotal", "invoice_line_ids.price_total")
+    @api.depends(
+        "state",
+        "invoice_line_ids.price_subtotal",
+        "invoice_line_ids.price_total",
+        "down_payment_line_ids",
+        "order_id.order_line.qty_invoiced",
+        "order_id.order_line.price_total",
+        "order_id.agency_quote_charge_ids.state",
+    )
     def _compute_amounts(self):
         """Invoiced: what its invoice lines say. To invoice: Odoo's tax engine on the lines it would bill now."""
         Move = self.env["account.move"]
@@ -156,7 +164,15 @@ class AgencyQuoteCharge(models.Model):
                     for line, optional in charge._agency_line_specs(create=False)
                 ],
             }
-            charge.amount_untaxed, charge.amount_total = Move._agency_estimate_totals([vals])[0]
+            untaxed, total = Move._agency_estimate_totals([vals])[0]
+            if charge._agency_waits_for_deposit():
+                # the rest will deduct the deposit, still to be invoiced
+                deposits = charge.order_id.agency_quote_charge_ids.filtered(
+                    lambda c: c.kind == quotes.KIND_DEPOSIT and c.state == quotes.CHARGE_PENDING
+                )
+                untaxed -= sum(deposits.mapped("amount_untaxed"))
+                total -= sum(deposits.mapped("amount_total"))
+            charge.amount_untaxed, charge.amount_total = untaxed, total
 
     # ------------------------------------------------------------------
     # ACTIONS

@@ -531,11 +531,11 @@ class SaleOrder(models.Model):
             charges = Charge.create(vals_list)
         self.message_post(
             body=self.env._(
-                "%(how)s. What acceptance does: %(summary)s",
+                "Quote accepted (%(how)s). To invoice: %(planned)s",
                 how=dict(acceptance._fields["trigger"]._description_selection(self.env)).get(
                     trigger, trigger
                 ),
-                summary=" ".join(self._agency_acceptance_sentences(accepted=True)) or "-",
+                planned=" ".join(self._agency_planned_sentences()) or self.env._("nothing"),
             ),
             subtype_xmlid="mail.mt_note",
         )
@@ -672,83 +672,14 @@ class SaleOrder(models.Model):
         self.ensure_one()
         return self.currency_id.round(self.sudo().amount_paid)
 
-    def _agency_acceptance_sentences(self, accepted=False):
-        """What acceptance does (or did), in plain words for the client and the salesperson."""
+    def _agency_acceptance_sentences(self):
+        """What acceptance does, in plain words for the client and the salesperson."""
         self.ensure_one()
-        mode = self.agency_acceptance_mode
-        if not mode or mode == quotes.ACCEPT_MANUAL:
+        if not self.agency_acceptance_mode or self.agency_acceptance_mode == quotes.ACCEPT_MANUAL:
             return []
-        env = self.env
-        currency = self.currency_id
         sentences = []
-        one_off = self._agency_one_off_lines()
-        if one_off:
-            total = self._agency_one_off_total()
-            amount = format_amount(env, total, currency)
-            if mode == quotes.ACCEPT_INVOICE:
-                sentences.append(
-                    env._("The quote (%(amount)s) is invoiced as soon as it is accepted.", amount=amount)
-                )
-            elif mode == quotes.ACCEPT_ITEMS:
-                if self.agency_items_action == const.ACTION_NEXT_INVOICE:
-                    sentences.append(
-                        env._("Its lines (%(amount)s) join the client's next invoice.", amount=amount)
-                    )
-                else:
-                    sentences.append(
-                        env._("Its lines (%(amount)s) are invoiced on the next billing run.", amount=amount)
-                    )
-            else:
-                rest = {
-                    quotes.DUE_NEXT_RUN: env._("on the next billing run"),
-                    quotes.DUE_ON_DATE: env._(
-                        "on %(date)s",
-                        date=format_date(env, self.agency_balance_date) if self.agency_balance_date else "…",
-                    ),
-                    quotes.DUE_ON_DELIVERY: env._("when the work is delivered"),
-                }.get(self.agency_balance_trigger, "")
-                prepayment = self.require_payment and min(self._get_prepayment_required_amount(), total)
-                if prepayment and currency.compare_amounts(prepayment, total) >= 0 and not accepted:
-                    sentences.append(
-                        env._(
-                            "The quote (%(amount)s) is paid online when accepting, and invoiced at once.",
-                            amount=amount,
-                        )
-                    )
-                elif prepayment and not accepted:
-                    sentences.append(
-                        env._(
-                            "What is paid online when accepting (%(paid)s) is the deposit, invoiced at once; "
-                            "the rest (%(rest)s) %(when)s.",
-                            paid=format_amount(env, prepayment, currency),
-                            rest=format_amount(env, total - prepayment, currency),
-                            when=rest,
-                        )
-                    )
-                else:
-                    deposit_type = self.agency_deposit_type
-                    value = (
-                        self.agency_deposit_percent
-                        if deposit_type == quotes.DEPOSIT_PERCENT
-                        else self.agency_deposit_amount
-                    )
-                    if value and (deposit_type == quotes.DEPOSIT_FIXED or 0 < value < 100):
-                        deposit_total = self._agency_deposit_total(deposit_type, value)[1]
-                        share = (
-                            env._("a deposit of %(percent)s %%", percent=f"{value:g}")
-                            if deposit_type == quotes.DEPOSIT_PERCENT
-                            else env._("a deposit")
-                        )
-                        sentences.append(
-                            env._(
-                                "%(deposit)s (%(amount)s) is invoiced as soon as the quote is accepted; "
-                                "the rest (%(rest)s) %(when)s.",
-                                deposit=share[:1].upper() + share[1:],
-                                amount=format_amount(env, deposit_total, currency),
-                                rest=format_amount(env, total - deposit_total, currency),
-                                when=rest,
-                            )
-                        )
+        if self._agency_one_off_lines():
+            sentences.append(self._agency_one_off_sentence(self._agency_one_off_total()))
         if self.order_line.filtered(
             lambda line: (
                 line.product_id
@@ -759,9 +690,75 @@ class SaleOrder(models.Model):
             )
         ):
             sentences.append(
-                env._("Lines billed as delivered (time and materials) are invoiced as they are delivered.")
+                self.env._(
+                    "Lines billed as delivered (time and materials) are invoiced as they are delivered."
+                )
             )
+        return [sentence for sentence in sentences if sentence] + self._agency_recurring_sentences()
+
+    def _agency_one_off_sentence(self, total):
+        env = self.env
+        amount = format_amount(env, total, self.currency_id)
+        mode = self.agency_acceptance_mode
+        if mode == quotes.ACCEPT_INVOICE:
+            return env._("The quote (%(amount)s) is invoiced as soon as it is accepted.", amount=amount)
+        if mode == quotes.ACCEPT_ITEMS:
+            if self.agency_items_action == const.ACTION_NEXT_INVOICE:
+                return env._("Its lines (%(amount)s) join the client's next invoice.", amount=amount)
+            return env._("Its lines (%(amount)s) are invoiced on the next billing run.", amount=amount)
+        return self._agency_deposit_sentence(total)
+
+    def _agency_deposit_sentence(self, total):
+        env = self.env
+        currency = self.currency_id
+        when = {
+            quotes.DUE_NEXT_RUN: env._("on the next billing run"),
+            quotes.DUE_ON_DATE: env._(
+                "on %(date)s",
+                date=format_date(env, self.agency_balance_date) if self.agency_balance_date else "…",
+            ),
+            quotes.DUE_ON_DELIVERY: env._("when the work is delivered"),
+        }.get(self.agency_balance_trigger, "")
+        prepayment = self.require_payment and min(self._get_prepayment_required_amount(), total)
+        if prepayment and currency.compare_amounts(prepayment, total) >= 0:
+            return env._(
+                "The quote (%(amount)s) is paid online when accepting, and invoiced at once.",
+                amount=format_amount(env, total, currency),
+            )
+        if prepayment:
+            return env._(
+                "What is paid online when accepting (%(paid)s) is the deposit, invoiced at once; "
+                "the rest (%(rest)s) %(when)s.",
+                paid=format_amount(env, prepayment, currency),
+                rest=format_amount(env, total - prepayment, currency),
+                when=when,
+            )
+        deposit_type = self.agency_deposit_type
+        value = (
+            self.agency_deposit_percent
+            if deposit_type == quotes.DEPOSIT_PERCENT
+            else self.agency_deposit_amount
+        )
+        if not value or (deposit_type == quotes.DEPOSIT_PERCENT and not 0 < value < 100):
+            return None  # not a deposit yet: saving the quote says why
+        deposit_total = self._agency_deposit_total(deposit_type, value)[1]
+        share = (
+            env._("A deposit of %(percent)s %%", percent=f"{value:g}")
+            if deposit_type == quotes.DEPOSIT_PERCENT
+            else env._("A deposit")
+        )
+        return env._(
+            "%(deposit)s (%(amount)s) is invoiced as soon as the quote is accepted; the rest (%(rest)s) %(when)s.",
+            deposit=share,
+            amount=format_amount(env, deposit_total, currency),
+            rest=format_amount(env, total - deposit_total, currency),
+            when=when,
+        )
+
+    def _agency_recurring_sentences(self):
+        env = self.env
         start = self.agency_recurring_start
+        sentences = []
         for line in self._agency_recurring_lines():
             product = line.product_id.product_tmpl_id
             count = product.agency_recurring_count
@@ -769,7 +766,7 @@ class SaleOrder(models.Model):
                 env._(
                     "%(service)s: %(amount)s %(period)s, %(how)s, from %(start)s%(times)s.",
                     service=line.product_id.name,
-                    amount=format_amount(env, line.price_subtotal, currency),
+                    amount=format_amount(env, line.price_subtotal, self.currency_id),
                     period=product._agency_period_label(),
                     how=(
                         env._("billed at the start of each period")
