@@ -110,7 +110,8 @@ class TestQuoteAcceptance(AgencyQuoteCase):
         self.assertEqual(balance.amount_total, 4669.0)
         note = order.message_ids.filtered(lambda m: "Quote accepted" in (m.body or ""))
         self.assertIn(
-            "Rest after the deposit ($ 4,669.00): when the work is delivered.", note.body.replace("&nbsp;", " ")
+            "Rest after the deposit ($ 4,669.00): when the work is delivered.",
+            str(note.body).replace("&nbsp;", " "),
         )
         self.assertEqual(order.invoice_status, "no", "nothing for Odoo to invoice: the rest is planned")
 
