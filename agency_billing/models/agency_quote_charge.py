@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command, Domain
 from odoo.tools import float_compare, float_is_zero
+from odoo.tools.misc import format_date
 
 from .. import quotes
 from ..charges import Charge
@@ -41,6 +42,7 @@ class AgencyQuoteCharge(models.Model):
         quotes.CHARGE_TRIGGERS, string="Invoiced", required=True, readonly=True
     )
     date_due = fields.Date(string="Invoice On", readonly=True)
+    when_label = fields.Char(string="When", compute="_compute_when_label")
     deposit_type = fields.Selection(quotes.DEPOSIT_TYPES, readonly=True)
     deposit_value = fields.Float(
         readonly=True, digits=(16, 2), help="The percentage, or the amount taxes included, of the deposit."
@@ -91,6 +93,15 @@ class AgencyQuoteCharge(models.Model):
             if charge.kind == quotes.KIND_DEPOSIT and charge.deposit_type == quotes.DEPOSIT_PERCENT:
                 label = self.env._("Deposit of %(percent)s %%", percent=f"{charge.deposit_value:g}")
             charge.name = f"{charge.order_id.name}: {label}"
+
+    @api.depends("invoice_trigger", "date_due")
+    def _compute_when_label(self):
+        triggers = dict(self._fields["invoice_trigger"]._description_selection(self.env))
+        for charge in self:
+            if charge.invoice_trigger == quotes.DUE_ON_DATE and charge.date_due:
+                charge.when_label = self.env._("On %(date)s", date=format_date(self.env, charge.date_due))
+            else:
+                charge.when_label = triggers.get(charge.invoice_trigger, "")
 
     @api.depends(
         "kind",

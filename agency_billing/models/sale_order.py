@@ -787,13 +787,7 @@ class SaleOrder(models.Model):
         for charge in self.sudo().agency_quote_charge_ids.filtered(
             lambda c: c.state == quotes.CHARGE_PENDING
         ):
-            when = (
-                format_date(env, charge.date_due)
-                if charge.invoice_trigger == quotes.DUE_ON_DATE
-                else dict(charge._fields["invoice_trigger"]._description_selection(env))[
-                    charge.invoice_trigger
-                ]
-            )
+            when = charge.when_label
             sentences.append(
                 env._(
                     "%(what)s (%(amount)s): %(when)s.",
