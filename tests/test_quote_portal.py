@@ -72,7 +72,7 @@ class TestQuotePortal(AgencyQuoteHttpCase):
         order_page = self.url_open(order.get_portal_url()).text.replace("\xa0", " ")
         self.assertIn("Still to be invoiced", order_page)
         self.assertIn("Rest after the deposit ($ 4,025.00): when the work is delivered.", order_page)
-        self.assertIn("Website care plan ($ 49.00): next invoiced on 04/01/2027.", order_page)
+        self.assertIn("Website care plan ($ 49.00 excl. taxes): next invoiced on 04/01/2027.", order_page)
         invoices_page = self.url_open("/my/invoices").text
         self.assertIn(deposit.name, invoices_page)
         charges_page = self.url_open("/my/charges").text

@@ -801,7 +801,7 @@ class SaleOrder(models.Model):
         ):
             sentences.append(
                 env._(
-                    "%(item)s (%(amount)s): next invoiced on %(date)s.",
+                    "%(item)s (%(amount)s excl. taxes): next invoiced on %(date)s.",
                     item=item.name,
                     amount=format_amount(env, item.amount_untaxed, item.currency_id),
                     date=format_date(env, item.next_invoice_date),
