@@ -85,6 +85,24 @@ class TestQuotePortal(AgencyQuoteHttpCase):
         self.assertEqual(order.invoice_ids, deposit)
         self.assertEqual(len(order.agency_acceptance_ids), 1)
 
+    def test_signing_with_the_other_options(self):
+        self.authenticate("acme_portal", "acme_portal")
+        with self.subTest("invoice the whole quote"):
+            order = self._sent_quote(agency_acceptance_mode="invoice")
+            self._accept(order)
+            self.assertEqual(order.agency_accepted_how, "portal_signature")
+            self.assertEqual(order.invoice_ids.amount_total, 5750.0)
+            self.assertEqual(order.agency_item_ids.invoice_action, "recurring")
+        with self.subTest("billable items"):
+            order = self._sent_quote(agency_acceptance_mode="items", agency_items_action="next_invoice")
+            self._accept(order)
+            self.assertEqual(order.state, "sale")
+            self.assertFalse(order.invoice_ids)
+            self.assertEqual(
+                sorted(order.agency_item_ids.mapped("invoice_action")), ["next_invoice", "recurring"]
+            )
+            self.assertIn("Website build", self.url_open("/my/charges").text)
+
     def test_an_expired_quote_cannot_be_accepted_and_says_so(self):
         order = self._sent_quote(validity_date=date(2027, 3, 9))
         self.authenticate("acme_portal", "acme_portal")
@@ -261,6 +279,26 @@ class TestQuotePortal(AgencyQuoteHttpCase):
         self.assertEqual(invoice.amount_total, 5750.0)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertNothingLeftForOdoo(order)
+
+    def test_paying_a_quote_of_billable_items_leaves_the_payment_as_credit(self):
+        order = self._sent_quote(
+            agency_acceptance_mode="items",
+            require_signature=False,
+            require_payment=True,
+            prepayment_percent=0.5,
+        )
+        self.authenticate("acme_portal", "acme_portal")
+        tx = self._pay_online(order, order._get_prepayment_required_amount())
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.agency_accepted_how, "portal_payment")
+        self.assertFalse(order.invoice_ids, "the items are billed by the run")
+        self.assertEqual(len(order.agency_item_ids), 2)
+        self.assertEqual(tx.payment_id.amount, tx.amount)
+        self.assertFalse(tx.payment_id.is_reconciled, "a credit on the client's account until invoiced")
+        self.Run._run_now(self.company, date(2027, 3, 10))
+        invoice = order.invoice_ids
+        self.assertEqual(invoice.amount_total, 5750.0)
+        self.assertTrue(invoice.invoice_outstanding_credits_debits_widget, "Odoo offers the payment on it")
 
     # ------------------------------------------------------------------
     # in the browser
