@@ -18,7 +18,7 @@ from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
 from .common import pdf_text, render_pdf
-from .quotes_common import AgencyQuoteCase
+from .quotes_common import AgencyQuoteCase, AgencyQuoteHttpCase
 
 TODAY = date(2027, 3, 10)
 
@@ -699,3 +699,19 @@ class TestQuoteAcceptanceProblems(AgencyQuoteCase):
         self.Run._run_now(self.company, fields.Date.today() + timedelta(days=0))
         self.assertEqual(charge.state, "done")
         self.assertFalse(charge.billing_error)
+
+
+@tagged("post_install", "-at_install")
+class TestQuoteBackOffice(AgencyQuoteHttpCase):
+    def test_set_up_and_accept_a_quote_from_the_billing_app(self):
+        """A billing user opens the quote from Billing > Quotes, asks for a deposit, confirms
+        it, then marks the work delivered: the deposit and the rest are invoiced."""
+        order = self._create_quote(agency_acceptance_mode="manual")
+        order.write({"name": "S-BO-1"})
+        order.action_quotation_sent()
+        self.start_tour("/odoo", "agency_billing_quote_backoffice", login=self.billing_user.login)
+        self.assertEqual(order.agency_acceptance_mode, "deposit")
+        self.assertEqual(order.state, "sale")
+        invoices = order.invoice_ids.sorted("id")
+        self.assertEqual(invoices.mapped("amount_total"), [2300.0, 3450.0])
+        self.assertEqual(order.invoice_status, "invoiced")
