@@ -110,7 +110,7 @@ class TestQuoteAcceptance(AgencyQuoteCase):
         self.assertEqual(balance.amount_total, 4669.0)
         note = order.message_ids.filtered(lambda m: "Quote accepted" in (m.body or ""))
         self.assertIn(
-            "Rest after the deposit ($ 4,669.00): when the work is delivered.",
+            "Rest of the quote ($ 4,669.00): on delivery.",
             str(note.body).replace("&nbsp;", " "),
         )
         self.assertEqual(order.invoice_status, "no", "nothing for Odoo to invoice: the rest is planned")
@@ -451,6 +451,28 @@ class TestQuoteAcceptance(AgencyQuoteCase):
             self._create_product(
                 name="Broken plan", agency_is_recurring=True, agency_recurring_rule_type=False
             )
+
+    def test_the_default_comes_from_the_client_then_the_company(self):
+        self.company.write({"agency_quote_acceptance": "invoice", "agency_quote_balance_trigger": "next_run"})
+        self.client_a.write({"agency_quote_acceptance": "deposit", "agency_quote_deposit_percent": 40.0})
+        # a contact's quote takes its company's (the client's) setting
+        quote_a = self._create_quote(partner=self.client_a_contact)
+        quote_b = self._create_quote(partner=self.client_b)
+        self.assertEqual(
+            (quote_a.agency_acceptance_mode, quote_a.agency_deposit_percent, quote_a.agency_balance_trigger),
+            ("deposit", 40.0, "next_run"),
+        )
+        self.assertEqual(quote_b.agency_acceptance_mode, "invoice")
+        # the quote's own choice wins, and the client's setting changes no quote already written
+        quote_b.agency_acceptance_mode = "items"
+        self.client_b.agency_quote_acceptance = "deposit"
+        self.assertEqual(quote_b.agency_acceptance_mode, "items")
+        # each default is refused out of bounds, in plain words
+        with self.assertRaisesRegex(ValidationError, r"must be less than 100 % \(0"), self.env.cr.savepoint():
+            self.client_a.agency_quote_deposit_percent = 100.0
+        with self.assertRaisesRegex(ValidationError, "default deposit must be more than 0 %"):
+            self.company.agency_quote_deposit_percent = 0.0
+        self.assertEqual(self.client_a.agency_quote_deposit_percent, 40.0, "nothing half-written")
 
     def test_a_quote_the_engine_cannot_bill_is_refused_when_sent_and_confirmed(self):
         order = self._create_quote(agency_acceptance_mode="invoice")

@@ -252,5 +252,5 @@ class ResPartner(models.Model):
         for partner in self:
             if not 0 <= partner.agency_quote_deposit_percent < 100:
                 raise ValidationError(
-                    self.env._("A client's deposit is less than 100 %% (0: the company's default).")
+                    self.env._("A client's deposit must be less than 100 % (0: the company's default).")
                 )
