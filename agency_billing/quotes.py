@@ -46,7 +46,7 @@ KIND_BALANCE = "balance"
 CHARGE_KINDS = [
     (KIND_FULL, "Whole quote"),
     (KIND_DEPOSIT, "Deposit"),
-    (KIND_BALANCE, "Rest after the deposit"),
+    (KIND_BALANCE, "Rest of the quote"),
 ]
 
 CHARGE_PENDING = "pending"

@@ -71,14 +71,14 @@ class TestQuotePortal(AgencyQuoteHttpCase):
 
         order_page = self.url_open(order.get_portal_url()).text.replace("\xa0", " ")
         self.assertIn("Still to be invoiced", order_page)
-        self.assertIn("Rest after the deposit ($ 4,025.00): when the work is delivered.", order_page)
+        self.assertIn("Rest of the quote ($ 4,025.00): on delivery.", order_page)
         self.assertIn("Website care plan ($ 49.00 excl. taxes): next invoiced on 04/01/2027.", order_page)
         invoices_page = self.url_open("/my/invoices").text
         self.assertIn(deposit.name, invoices_page)
         charges_page = self.url_open("/my/charges").text
         self.assertIn("Website care plan", charges_page)
-        self.assertIn("Rest after the deposit", charges_page)
-        self.assertIn("When the work is delivered", charges_page)
+        self.assertIn("Rest of the quote", charges_page)
+        self.assertIn("On delivery", charges_page)
 
         # signing again (same trigger twice) changes nothing
         self.assertIn("error", self._accept(order))
@@ -156,7 +156,7 @@ class TestQuotePortal(AgencyQuoteHttpCase):
         self.authenticate("birch_portal", "birch_portal")
         page = self.url_open("/my/charges").text
         self.assertNotIn(order.name, page)
-        self.assertNotIn("Rest after the deposit", page)
+        self.assertNotIn("Rest of the quote", page)
         self.assertFalse(self.Charge.with_user(self.other_portal_user).search([]))
         self.assertEqual(
             self.Charge.with_user(self.portal_user).search([]), order.agency_quote_charge_ids.filtered("id")

@@ -96,12 +96,17 @@ class AgencyQuoteCharge(models.Model):
 
     @api.depends("invoice_trigger", "date_due")
     def _compute_when_label(self):
-        triggers = dict(self._fields["invoice_trigger"]._description_selection(self.env))
+        # short: the label is a column of lists in a form's tab and on a phone
+        labels = {
+            quotes.DUE_NOW: self.env._("At acceptance"),
+            quotes.DUE_NEXT_RUN: self.env._("Next billing run"),
+            quotes.DUE_ON_DELIVERY: self.env._("On delivery"),
+        }
         for charge in self:
             if charge.invoice_trigger == quotes.DUE_ON_DATE and charge.date_due:
                 charge.when_label = self.env._("On %(date)s", date=format_date(self.env, charge.date_due))
             else:
-                charge.when_label = triggers.get(charge.invoice_trigger, "")
+                charge.when_label = labels.get(charge.invoice_trigger, "")
 
     @api.depends(
         "kind",

@@ -68,7 +68,7 @@ registry.category("web_tour.tours").add("agency_billing_quote_backoffice", {
         },
         {
             content: "the rest waits for the delivery of the work",
-            trigger: '.o_field_widget[name="agency_quote_charge_ids"] .o_data_row:contains(Rest after the deposit):contains(When the work is delivered):contains(3,450.00)',
+            trigger: '.o_field_widget[name="agency_quote_charge_ids"] .o_data_row:contains(Rest of the quote):contains(On delivery):contains(3,450.00)',
         },
         {
             content: "The work is done",

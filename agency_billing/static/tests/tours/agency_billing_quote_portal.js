@@ -60,7 +60,7 @@ registry.category("web_tour.tours").add("agency_billing_quote_portal", {
         },
         {
             content: "and the rest of the quote is planned, on delivery",
-            trigger: ".o_agency_quote_charge:contains(S-TOUR-1):contains(When the work is delivered)",
+            trigger: ".o_agency_quote_charge:contains(S-TOUR-1):contains(On delivery)",
         },
     ],
 });
