@@ -58,16 +58,23 @@
         "report/agency_reminder_reports.xml",
         "views/agency_reminder_views.xml",
         "views/account_move_reminder_views.xml",
-        "views/sale_order_views.xml",
+        "views/sale_order_overdue_views.xml",
         "views/res_partner_reminder_views.xml",
         "views/res_config_settings_reminder_views.xml",
         "views/agency_billing_reminder_menus.xml",
+        # accepted quotes
+        "security/agency_quote_security.xml",
+        "data/agency_quote_data.xml",
+        "views/sale_order_views.xml",
+        "views/sale_order_portal_templates.xml",
+        "views/agency_quote_menus.xml",
     ],
     "demo": [
         "demo/agency_billing_demo.xml",
         "demo/agency_billing_demo_layouts.xml",
         "demo/agency_billing_demo_payments.xml",
         "demo/agency_billing_demo_reminders.xml",
+        "demo/agency_billing_demo_quotes.xml",
     ],
     "assets": {
         "web.assets_backend": [

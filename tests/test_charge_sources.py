@@ -39,7 +39,10 @@ class TestChargeSources(AgencyBillingCase):
 
     def test_the_run_finds_every_source(self):
         sources = [source._name for source in self.Run._get_charge_sources()]
-        self.assertEqual(sources, ["agency.billable.item", "account.analytic.line", "agency.setup.fee"])
+        self.assertEqual(
+            sources,
+            ["agency.quote.charge", "agency.billable.item", "account.analytic.line", "agency.setup.fee"],
+        )
 
     def test_a_new_source_is_billed_with_the_other_charges_once_and_in_one_go(self):
         fee = self._fee()

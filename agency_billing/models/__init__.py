@@ -34,4 +34,14 @@ from . import agency_reminder_line
 from . import agency_reminder_run
 from . import agency_reminder_run_log
 from . import mail_template
+from . import sale_order_overdue
+
+# accepted quotes
+from . import product_template
+from . import agency_quote_acceptance
+from . import agency_quote_charge
+from . import agency_quote_lost_reason
+from . import agency_billable_item_sale
+from . import agency_billing_run_quote
 from . import sale_order
+from . import sale_order_line

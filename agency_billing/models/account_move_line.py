@@ -49,3 +49,26 @@ class AccountMoveLine(models.Model):
         if not account_ids:
             return self.env["project.project"]
         return self.env["project.project"].search([("account_id", "in", account_ids)], limit=1)
+
+    # ------------------------------------------------------------------
+    # ACCEPTED QUOTES
+    # ------------------------------------------------------------------
+    # An invoice line made for a quote invoice (agency.quote.charge) keeps
+    # the order line it bills (also in Odoo's sale_line_ids): the unique index
+    # lets an order line be on only one invoice of a quote invoice that is not
+    # cancelled, whatever the code path or the number of concurrent runs.
+    agency_quote_charge_id = fields.Many2one(
+        "agency.quote.charge",
+        string="Quote Invoice",
+        copy=False,
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+    )
+    agency_sale_line_id = fields.Many2one("sale.order.line", copy=False, readonly=True, ondelete="set null")
+
+    _agency_quote_exactly_once = models.UniqueIndex(
+        "(agency_quote_charge_id, agency_sale_line_id) "
+        "WHERE agency_quote_charge_id IS NOT NULL AND parent_state <> 'cancel'",
+        "This order line is already on an invoice of this quote that is not cancelled.",
+    )

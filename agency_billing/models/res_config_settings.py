@@ -77,3 +77,15 @@ class ResConfigSettings(models.TransientModel):
         # switching online payment on: every reminder email must carry the pay link
         self.env["mail.template"].search([("model", "=", "agency.reminder")])._agency_check_pay_link()
         return res
+
+    # accepted quotes
+    agency_quote_acceptance = fields.Selection(related="company_id.agency_quote_acceptance", readonly=False)
+    agency_quote_deposit_percent = fields.Float(
+        related="company_id.agency_quote_deposit_percent", readonly=False
+    )
+    agency_quote_balance_trigger = fields.Selection(
+        related="company_id.agency_quote_balance_trigger", readonly=False
+    )
+    agency_quote_reminder_days = fields.Integer(
+        related="company_id.agency_quote_reminder_days", readonly=False
+    )

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 
-from .. import const, documents, dunning, payments, rounding
+from .. import const, documents, dunning, payments, quotes, rounding
 
 
 class ResPartner(models.Model):
@@ -526,3 +526,26 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "in", self.commercial_partner_id.ids)]
         action["context"] = {}
         return action
+
+    # ------------------------------------------------------------------
+    # ACCEPTED QUOTES
+    # ------------------------------------------------------------------
+    agency_quote_acceptance = fields.Selection(
+        selection=quotes.ACCEPTANCE_MODES,
+        string="When a Quote Is Accepted",
+        company_dependent=True,
+        help="The default of this client's new quotes. Empty: the company's (Settings > Billing).",
+    )
+    agency_quote_deposit_percent = fields.Float(
+        string="Deposit (%)",
+        company_dependent=True,
+        help="The default deposit of this client's quotes. Empty: the company's.",
+    )
+
+    @api.constrains("agency_quote_deposit_percent")
+    def _check_agency_quote_deposit_percent(self):
+        for partner in self:
+            if not 0 <= partner.agency_quote_deposit_percent < 100:
+                raise ValidationError(
+                    self.env._("A client's deposit must be less than 100 % (0: the company's default).")
+                )
