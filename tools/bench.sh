@@ -22,36 +22,8 @@ setup_all
 ensure_templates
 addon_tmpl="$ADDON_TMPL"
 
-# --------------------------------------------------------------------------
-# OCA contract 19.0 from PyPI, --no-deps (never Odoo itself), and the OCA
-# addons it depends on. Each package goes to its own folder under .venv/oca/,
-# which only the benchmark puts on its addons path: the test and demo
-# databases never see the module.
-# --------------------------------------------------------------------------
-OCA_DIR="$VENV/oca"
-oca_paths=()
-ensure_oca_addon() { # module name
-    local module="$1" dest="$OCA_DIR/$1" dep
-    if [ -f "$ODOO_DIR/addons/$module/__manifest__.py" ] || [ -f "$ODOO_DIR/odoo/addons/$module/__manifest__.py" ]; then
-        return 0 # an Odoo module
-    fi
-    case " ${oca_paths[*]:-} " in *" $dest/odoo/addons "*) return 0 ;; esac
-    if [ ! -f "$dest/odoo/addons/$module/__manifest__.py" ]; then
-        log "installing OCA module $module 19.0 from PyPI into .venv/oca (--no-deps)"
-        rm -rf "$dest"
-        "$VENV/bin/pip" install -q --no-deps --target "$dest" "odoo-addon-$module>=19.0,<19.1" \
-            >"$STATE_DIR/bench-pip.log" 2>&1 ||
-            die "pip could not install odoo-addon-$module 19.0 (see $STATE_DIR/bench-pip.log)" \
-                "the benchmark needs PyPI (or a mirror configured for pip) for the OCA peer."
-        [ -f "$dest/odoo/addons/$module/__manifest__.py" ] ||
-            die "odoo-addon-$module did not install the module $module" "see $STATE_DIR/bench-pip.log"
-    fi
-    oca_paths+=("$dest/odoo/addons")
-    for dep in $("$VENV/bin/python" -c "import ast,sys; print(' '.join(ast.literal_eval(open(sys.argv[1]).read()).get('depends', [])))" \
-        "$dest/odoo/addons/$module/__manifest__.py"); do
-        ensure_oca_addon "$dep"
-    done
-}
+# OCA contract 19.0 from PyPI (common.sh: ensure_oca_addon), on the benchmark's
+# addons path only: the test and demo databases never see the module.
 ensure_oca_addon contract
 
 # A config of its own: the normal addons path plus the OCA folders.

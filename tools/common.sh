@@ -394,6 +394,62 @@ ensure_upgrade_template() {
         mv "$STATE_DIR/filestore/filestore/$tmp" "$STATE_DIR/filestore/filestore/$UPGRADE_TMPL"
 }
 
+# --------------------------------------------------------------------------
+# OCA addons from PyPI (odoo-addon-<name> 19.0), --no-deps (never Odoo itself),
+# with the OCA addons they depend on. Each package goes to its own folder under
+# .venv/oca/; oca_paths lists the folders to add to an addons path. The Python
+# libraries a module declares are installed into .venv when missing.
+# --------------------------------------------------------------------------
+OCA_DIR="$VENV/oca"
+oca_paths=()
+ensure_oca_addon() { # module name
+    local module="$1" dest="$OCA_DIR/$1" dep lib
+    if [ -f "$ODOO_DIR/addons/$module/__manifest__.py" ] || [ -f "$ODOO_DIR/odoo/addons/$module/__manifest__.py" ]; then
+        return 0 # an Odoo module
+    fi
+    case " ${oca_paths[*]:-} " in *" $dest/odoo/addons "*) return 0 ;; esac
+    if [ ! -f "$dest/odoo/addons/$module/__manifest__.py" ]; then
+        log "installing OCA module $module 19.0 from PyPI into .venv/oca (--no-deps)"
+        rm -rf "$dest"
+        "$VENV/bin/pip" install -q --no-deps --target "$dest" "odoo-addon-$module>=19.0,<19.1" \
+            >"$STATE_DIR/oca-pip.log" 2>&1 ||
+            die "pip could not install odoo-addon-$module 19.0 (see $STATE_DIR/oca-pip.log)" \
+                "PyPI (or a mirror configured for pip) must be reachable for OCA's $module."
+        [ -f "$dest/odoo/addons/$module/__manifest__.py" ] ||
+            die "odoo-addon-$module did not install the module $module" "see $STATE_DIR/oca-pip.log"
+    fi
+    for lib in $("$VENV/bin/python" -c "import ast,sys; print(' '.join(ast.literal_eval(open(sys.argv[1]).read()).get('external_dependencies', {}).get('python', [])))" \
+        "$dest/odoo/addons/$module/__manifest__.py"); do
+        "$VENV/bin/python" -c "import $lib" 2>/dev/null && continue
+        log "installing $lib into .venv (OCA's $module needs it)"
+        "$VENV/bin/pip" install -q "$lib" >"$STATE_DIR/oca-pip.log" 2>&1 ||
+            die "pip could not install $lib (see $STATE_DIR/oca-pip.log)" "OCA's $module needs it"
+    done
+    oca_paths+=("$dest/odoo/addons")
+    for dep in $("$VENV/bin/python" -c "import ast,sys; print(' '.join(ast.literal_eval(open(sys.argv[1]).read()).get('depends', [])))" \
+        "$dest/odoo/addons/$module/__manifest__.py"); do
+        ensure_oca_addon "$dep"
+    done
+}
+
+# The addon template plus OCA queue_job and the glue addon agency_billing_queue_job
+# (billing batches as jobs), for tests/test_queue_job.py. Sets QUEUE_TMPL, and
+# QUEUE_CONF: the test config with queue_job's folder on its addons path.
+ensure_queue_template() {
+    ensure_oca_addon queue_job
+    QUEUE_CONF="$STATE_DIR/odoo-queue.conf"
+    local oca_csv key
+    oca_csv="$(IFS=,; echo "${oca_paths[*]}")"
+    sed -e "s#^addons_path = .*#&,$oca_csv#" "$ODOO_CONF" >"$QUEUE_CONF"
+    key="$( { echo "$ADDON_TMPL|$oca_csv"; cat "$OCA_DIR/queue_job/odoo/addons/queue_job/__manifest__.py";
+        (cd "$ROOT" && find agency_billing_queue_job -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 |
+            sort -z | xargs -0 sha1sum); } | sha1sum | cut -c1-10)"
+    QUEUE_TMPL="agency_tmpl_queue_$key"
+    export QUEUE_TMPL QUEUE_CONF
+    db_exists "$QUEUE_TMPL" || ODOO_CONF="$QUEUE_CONF" build_template "$QUEUE_TMPL" "$ADDON_TMPL" agency_billing_queue_job
+    touch "$CACHE_DIR/templates/$QUEUE_TMPL"
+}
+
 # Drops the template databases no checkout has used for six hours.
 drop_stale_templates() {
     local old marker

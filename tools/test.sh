@@ -16,6 +16,9 @@ ensure_templates
 ensure_test_template
 ensure_l10n_template
 ensure_upgrade_template
+ensure_queue_template
+# the suite opens the queue_job database too: queue_job's folder on its addons path
+sed -i -e "s#^addons_path = .*#&,$(IFS=,; echo "${oca_paths[*]}")#" "$TEST_CONF"
 deps_tmpl="$DEPS_TMPL"
 addon_tmpl="$ADDON_TMPL"
 # Templates of earlier versions of the addon are dropped once unused for a while.
@@ -31,8 +34,10 @@ SCRATCH_DB="agency_test_scratch_$run_id"
 L10N_DB="agency_test_l10n_$run_id"
 # A database of the previous release, upgraded by the suite.
 UPGRADE_DB="agency_test_upgrade_$run_id"
+# Billing batches as OCA queue_job jobs, run by queue_job's own job runner.
+QUEUE_DB="agency_test_queue_$run_id"
 cleanup() {
-    drop_db "$TEST_DB"; drop_db "$DEPS_DB"; drop_db "$SCRATCH_DB"; drop_db "$L10N_DB"; drop_db "$UPGRADE_DB"
+    drop_db "$TEST_DB"; drop_db "$DEPS_DB"; drop_db "$SCRATCH_DB"; drop_db "$L10N_DB"; drop_db "$UPGRADE_DB"; drop_db "$QUEUE_DB"
 }
 trap cleanup EXIT
 clone_db "$TEST_TMPL" "$TEST_DB"
@@ -40,9 +45,10 @@ clone_db "$deps_tmpl" "$DEPS_DB"
 clone_db "$addon_tmpl" "$SCRATCH_DB"
 clone_db "$L10N_TMPL" "$L10N_DB"
 clone_db "$UPGRADE_TMPL" "$UPGRADE_DB"
+clone_db "$QUEUE_TMPL" "$QUEUE_DB"
 
 export AGENCY_BILLING_DEPS_DB="$DEPS_DB" AGENCY_BILLING_SCRATCH_DB="$SCRATCH_DB" AGENCY_BILLING_L10N_DB="$L10N_DB" \
-    AGENCY_BILLING_UPGRADE_DB="$UPGRADE_DB" AGENCY_BILLING_ODOO_CONF="$TEST_CONF"
+    AGENCY_BILLING_UPGRADE_DB="$UPGRADE_DB" AGENCY_BILLING_QUEUE_DB="$QUEUE_DB" AGENCY_BILLING_QUEUE_CONF="$QUEUE_CONF" AGENCY_BILLING_ODOO_CONF="$TEST_CONF"
 log "running the test suite on $TEST_DB"
 cd "$ROOT"
 set +e

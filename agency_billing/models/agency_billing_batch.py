@@ -55,6 +55,8 @@ class AgencyBillingBatch(models.Model):
         "partner_id",
         string="Clients",
         readonly=True,
+        # an archived client stays in its batch (the run logs why it was not billed)
+        context={"active_test": False},
     )
     partner_count = fields.Integer(string="Clients", readonly=True)
     is_retry = fields.Boolean(readonly=True, help="Clients another run held when their first batch came.")
@@ -131,11 +133,13 @@ class AgencyBillingBatch(models.Model):
         return self.search_count(domain)
 
     @api.model
-    def _claim(self, run=None, batch=None):
+    def _claim(self, run=None, batch=None, commit=True):
         """Lock the next batch to bill (of ``run``, or ``batch`` itself), or return an empty recordset.
 
         The lock is the claim: it lasts until the batch is committed (or the
         worker's transaction is lost), and every other worker skips the row.
+        A batch given up is committed at once, unless ``commit`` is False (a
+        queue_job job, which its runner commits).
         """
         self.env.invalidate_all()
         scope = SQL("")
@@ -160,6 +164,8 @@ class AgencyBillingBatch(models.Model):
         claims = claimed._record_claim()
         if claims > const.MAX_BATCH_CLAIMS:
             claimed._give_up(claims)
+            if not commit:
+                return self.browse()
             self.env["ir.cron"]._commit_progress()  # given up for good, whatever comes next
             return self.browse() if batch else self._claim(run=run)
         return claimed

@@ -1,0 +1,2 @@
+from . import agency_billing_batch
+from . import agency_billing_run
