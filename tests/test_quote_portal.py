@@ -280,7 +280,7 @@ class TestQuotePortal(AgencyQuoteHttpCase):
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertNothingLeftForOdoo(order)
 
-    def test_paying_a_quote_of_billable_items_leaves_the_payment_as_credit(self):
+    def test_paying_a_quote_of_billable_items_leaves_the_payment_as_credit_for_its_invoice(self):
         order = self._sent_quote(
             agency_acceptance_mode="items",
             require_signature=False,
@@ -298,7 +298,10 @@ class TestQuotePortal(AgencyQuoteHttpCase):
         self.Run._run_now(self.company, date(2027, 3, 10))
         invoice = order.invoice_ids
         self.assertEqual(invoice.amount_total, 5750.0)
-        self.assertTrue(invoice.invoice_outstanding_credits_debits_widget, "Odoo offers the payment on it")
+        # the client's open credit pays its new invoice when it is posted
+        self.assertTrue(tx.payment_id.is_reconciled)
+        self.assertEqual(invoice.payment_state, "partial")
+        self.assertAlmostEqual(invoice.amount_residual, 5750.0 - tx.amount)
 
     # ------------------------------------------------------------------
     # in the browser

@@ -31,6 +31,8 @@ class TestQuoteAcceptance(AgencyQuoteCase):
     # ------------------------------------------------------------------
     def test_invoice_now_bills_the_whole_quote_once_as_the_client_automation_says(self):
         self.client_a.with_company(self.company).billing_automation = "send"
+        # invoices are emailed once the company's document layout is set
+        self.company.external_report_layout_id = self.env.ref("web.external_layout_standard")
         order = self._create_quote(
             [(self.product_build, 1), (self.product_seo, 2)], agency_acceptance_mode="invoice"
         )

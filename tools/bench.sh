@@ -14,6 +14,7 @@
 #   BENCH_JOBS=none                    skip the batch jobs (tools/bench_jobs/: statements, reminders, ...)
 #   BENCH_JOBS=reminders,statements    only these batch jobs;  BENCH_ONLY_JOBS=1: no billing-run cases
 #   BENCH_JOB_SIZES=100,1000           the batch jobs at these sizes instead of each job's own
+#   BENCH_WORKERS=10000                also one run over 1 and 2 workers and queue_job (tools/bench_workers.py)
 source "$(dirname "$0")/common.sh"
 setup_all
 
@@ -25,6 +26,8 @@ addon_tmpl="$ADDON_TMPL"
 # OCA contract 19.0 from PyPI (common.sh: ensure_oca_addon), on the benchmark's
 # addons path only: the test and demo databases never see the module.
 ensure_oca_addon contract
+# OCA queue_job: the several-workers benchmark (BENCH_WORKERS) bills with it too
+ensure_oca_addon queue_job
 
 # A config of its own: the normal addons path plus the OCA folders.
 BENCH_CONF="$STATE_DIR/bench-odoo.conf"
@@ -40,6 +43,11 @@ status=0
 if [ -z "${BENCH_ONLY_JOBS:-}" ]; then
     # shellcheck disable=SC2086
     "$VENV/bin/python" "$ROOT/tools/bench.py" "${args[@]}" ${BENCH_ARGS:-} "$@" || status=$?
+fi
+# One billing run spread over several workers (tools/bench_workers.py): BENCH_WORKERS=<clients>.
+if [ -n "${BENCH_WORKERS:-}" ]; then
+    "$VENV/bin/python" "$ROOT/tools/bench_workers.py" --config "$BENCH_CONF" --template "$addon_tmpl" \
+        --filestore "$STATE_DIR/filestore/filestore" --clients "$BENCH_WORKERS" || status=$?
 fi
 # The other batch jobs, each at two sizes 10x apart (tools/bench_jobs.py).
 if [ "${BENCH_JOBS:-}" != none ]; then

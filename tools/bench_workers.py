@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""`make bench` with BENCH_WORKERS=<clients>: one billing run spread over several workers.
+
+Run through tools/bench.sh, which passes --config (the benchmark's Odoo config,
+with OCA queue_job on its addons path) and --template (the addon template).
+
+The data are the billing benchmark's (tools/bench.py "ours": every client has
+10 monthly items due today, 10 invoice lines, posted), prepared once and copied
+for each mode. Each mode is a real `odoo-bin` server in multi-process mode on
+its own copy, started with the daily billing job due:
+
+  1 worker   --max-cron-threads=1: the daily job bills every batch itself
+  2 workers  --max-cron-threads=2: the daily job and the billing worker cron,
+             in two cron processes, claim the batches
+  queue_job  the glue addon agency_billing_queue_job installed, queue_job
+             loaded server-wide, channel root.agency_billing:2: each batch is a
+             job, run by two HTTP worker processes
+
+One worker is measured again after the others (pairing: the machine's speed
+drifts), and the ratios compare each mode with the mean of the two.
+
+Measured: the run's own wall time, from its creation to its end (the database's
+timestamps: server start and registry loading excluded); invoices made and
+checked (posted, one per client, billed once); peak RSS of every process of the
+server (sampled every 0.2 s), the largest worker shown.
+"""
+
+import argparse
+import datetime
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # the billing benchmark: data and database helpers
+
+DB_PREFIX = bench.DB_PREFIX.replace("agency_bench_", "agency_benchw_")
+TARGET_TWO_WORKERS = 1.7
+MODES = {
+    "1 worker": {"cron_threads": 1},
+    "2 workers": {"cron_threads": 2},
+    "queue_job (2)": {"cron_threads": 1, "queue": True},
+}
+
+
+def log(msg):
+    sys.stderr.write(f"[bench workers] {msg}\n")
+    sys.stderr.flush()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def psql(config_user, db, query):
+    cmd = ["psql", *(["-U", config_user] if config_user else []), "-d", db, "-tAc", query]
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def tree_rss_mb(root_pid):
+    """{pid: RSS MB} of a process and its children."""
+    pids, found = [root_pid], {}
+    while pids:
+        pid = pids.pop()
+        try:
+            with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        found[pid] = int(line.split()[1]) / 1024
+            with open(f"/proc/{pid}/task/{pid}/children", encoding="utf-8") as children:
+                pids.extend(int(child) for child in children.read().split())
+        except OSError:
+            continue
+    return found
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.orchestrator = bench.Orchestrator(args)
+        self.odoo_bin = os.path.join(os.environ["ODOO_DIR"], "odoo-bin")
+
+    def pg_query(self, db, query):
+        return psql(self.orchestrator.pg_user, db, query)
+
+    def prepare(self):
+        base = f"{DB_PREFIX}_base_{self.args.clients}"
+        o = self.orchestrator
+        o.copy(self.args.template, base)
+        log(f"data: {self.args.clients} clients, 10 items each")
+        o.worker("prepare-base", "--db", base, "--clients", str(self.args.clients), what="base data")
+        o.worker("prepare", "ours", "--db", base, "--clients", str(self.args.clients), what="items")
+        # the benchmark's cron: no other job of the server runs meanwhile
+        self.pg_query(
+            base,
+            "UPDATE ir_cron SET active = false WHERE id NOT IN "
+            "(SELECT res_id FROM ir_model_data WHERE model = 'ir.cron' AND module = 'agency_billing')",
+        )
+        self.batch_size = (
+            self.pg_query(
+                base, "SELECT value FROM ir_config_parameter WHERE key = 'agency_billing.batch_size'"
+            )
+            or "100"
+        )
+        return base
+
+    def install_queue(self, db):
+        log(f"installing agency_billing_queue_job (and OCA queue_job) on {db}")
+        subprocess.run(
+            [
+                sys.executable,
+                self.odoo_bin,
+                "-c",
+                self.args.config,
+                "-d",
+                db,
+                "-i",
+                "agency_billing_queue_job",
+                "--stop-after-init",
+                "--no-http",
+                "--log-level=warn",
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    def measure(self, name, mode, base):
+        db = f"{DB_PREFIX}_{name.split()[0].replace('(', '')}_{len(self.results)}"
+        self.orchestrator.copy(base, db)
+        if mode.get("queue"):
+            self.install_queue(db)
+        self.pg_query(
+            db,
+            "UPDATE ir_cron SET nextcall = (now() AT TIME ZONE 'UTC') - interval '1 minute' "
+            "WHERE id = (SELECT res_id FROM ir_model_data WHERE module = 'agency_billing' "
+            "AND name = 'ir_cron_bill_due_items')",
+        )
+        logfile = os.path.join(os.path.dirname(self.args.config), f"bench-workers-{len(self.results)}.log")
+        env = dict(os.environ)
+        cmd = [
+            sys.executable,
+            self.odoo_bin,
+            "-c",
+            self.args.config,
+            "-d",
+            db,
+            "--db-filter",
+            f"^{db}$",
+            "--workers=2",
+            f"--max-cron-threads={mode['cron_threads']}",
+            f"--http-port={free_port()}",
+            "--http-interface=127.0.0.1",
+            "--limit-time-real-cron=0",
+            "--limit-time-cpu=1200",
+            "--limit-time-real=2400",
+            "--log-level=warn",
+            f"--logfile={logfile}",
+        ]
+        if mode.get("queue"):
+            cmd.append("--load=base,web,queue_job")
+            env.update(
+                ODOO_QUEUE_JOB_CHANNELS="root:2,root.agency_billing:2", ODOO_QUEUE_JOB_HOST="127.0.0.1"
+            )
+        log(f"{name}: billing {self.args.clients} clients")
+        server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        peak = {}
+        try:
+            deadline = time.monotonic() + 4 * 3600
+            while True:
+                for pid, rss in tree_rss_mb(server.pid).items():
+                    peak[pid] = max(peak.get(pid, 0), rss)
+                state = self.pg_query(
+                    db, "SELECT state FROM agency_billing_run WHERE trigger = 'cron' ORDER BY id DESC LIMIT 1"
+                )
+                if state in ("done", "failed", "stopped"):
+                    break
+                if server.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(
+                        f"[bench workers] {name}: the server stopped or the run never ended; see {logfile}"
+                    )
+                time.sleep(0.2)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        row = self.pg_query(
+            db,
+            """SELECT EXTRACT(EPOCH FROM r.date_finished - r.create_date),
+                      (SELECT count(*) FROM account_move m WHERE m.agency_billing_run_id = r.id AND m.state = 'posted'),
+                      (SELECT count(DISTINCT m.partner_id) FROM account_move m WHERE m.agency_billing_run_id = r.id),
+                      (SELECT count(*) FROM (SELECT 1 FROM account_move_line l WHERE l.agency_item_id IS NOT NULL
+                            GROUP BY l.agency_item_id, l.agency_period_key HAVING count(*) > 1) d),
+                      (SELECT count(DISTINCT worker) FROM agency_billing_batch b WHERE b.run_id = r.id),
+                      (SELECT count(*) FROM agency_billing_batch b WHERE b.run_id = r.id)
+                 FROM agency_billing_run r WHERE r.trigger = 'cron' ORDER BY r.id DESC LIMIT 1""",
+        ).split("|")
+        seconds, invoices, clients, doubles, workers, batches = float(row[0]), *map(int, row[1:])
+        result = {
+            "name": name,
+            "seconds": seconds,
+            "invoices": invoices,
+            "per_min": invoices / seconds * 60 if seconds else 0,
+            "ok": invoices == clients == self.args.clients and not doubles,
+            "doubles": doubles,
+            "workers": workers,
+            "batches": batches,
+            "peak_worker_mb": max(peak.values(), default=0),
+        }
+        log(
+            f"{name}: {invoices} posted invoices in {seconds:.1f}s ({result['per_min']:.0f}/min), "
+            f"{workers} workers, billed once: {not doubles}"
+        )
+        if not self.args.keep:
+            self.orchestrator.drop(db)
+        self.results.append(result)
+        return result
+
+    def run(self):
+        started = datetime.datetime.now()
+        self.results = []
+        base = self.prepare()
+        for name, mode in MODES.items():
+            self.measure(name, mode, base)
+        again = self.measure("1 worker", MODES["1 worker"], base)  # pairing
+        if not self.args.keep:
+            self.orchestrator.drop(base)
+        self.report(started, again)
+        return 0 if all(r["ok"] for r in self.results) else 1
+
+    def report(self, started, again):
+        one = (self.results[0]["per_min"] + again["per_min"]) / 2
+        m = bench.machine()
+        lines = [
+            f"## Billing with several workers — {started:%Y-%m-%d %H:%M}",
+            "",
+            f"- {self.args.clients:,} clients, 10 lines per invoice, posted; `agency_billing.batch_size` "
+            f"{self.batch_size}; multi-process Odoo (`--workers=2`); wall time of the run itself",
+            f"- machine: {m['nproc']} cores, {m['cpu']}, {m['ram']} RAM; PostgreSQL {m['pg']}; "
+            f"load average at the end {m['load']}",
+            f"- commit: {bench.git_commit()}",
+            "",
+            "| mode | invoices | wall time | invoices/min | vs 1 worker | workers | batches | largest process MB | billed once |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for r in self.results:
+            ratio = r["per_min"] / one if one else 0
+            lines.append(
+                f"| {r['name']} | {r['invoices']:,} | {r['seconds'] / 60:.1f} min | {r['per_min']:,.0f} | "
+                f"{ratio:.2f}x | {r['workers']} | {r['batches']} | {r['peak_worker_mb']:.0f} | "
+                f"{'yes' if r['ok'] else 'NO'} |"
+            )
+        two = self.results[1]["per_min"] / one if one else 0
+        queue = self.results[2]["per_min"] / one if one else 0
+        lines += [
+            "",
+            f"- 2 workers: {two:.2f}x one worker (target {TARGET_TWO_WORKERS}x) — "
+            f"{'PASS' if two >= TARGET_TWO_WORKERS else 'FAIL'}",
+            f"- queue_job, 2 jobs at once: {queue:.2f}x one worker (target {TARGET_TWO_WORKERS}x) — "
+            f"{'PASS' if queue >= TARGET_TWO_WORKERS else 'FAIL'}",
+            "",
+        ]
+        text = "\n".join(lines)
+        print(text)
+        if not self.args.no_save:
+            with open(bench.RESULTS_FILE, "a", encoding="utf-8") as results:
+                results.write("\n" + text)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--template", required=True)
+    parser.add_argument("--filestore", required=True)
+    parser.add_argument("--clients", type=int, default=10000)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--no-save", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("psql"):
+        sys.exit("psql is missing")
+    return Bench(args).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
