@@ -62,6 +62,11 @@
         "views/res_partner_reminder_views.xml",
         "views/res_config_settings_reminder_views.xml",
         "views/agency_billing_reminder_menus.xml",
+        # the Billing Overview, the forecast, trends and the client's billing page
+        "security/agency_billing_overview_security.xml",
+        "views/agency_billing_overview_views.xml",
+        "views/agency_billing_overview_menus.xml",
+        "views/agency_billing_overview_portal_templates.xml",
     ],
     "demo": [
         "demo/agency_billing_demo.xml",
@@ -72,6 +77,7 @@
     "assets": {
         "web.assets_backend": [
             "agency_billing/static/src/js/*.js",
+            "agency_billing/static/src/overview/*",
         ],
         "web.assets_tests": [
             "agency_billing/static/tests/tours/*.js",

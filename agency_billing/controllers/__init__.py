@@ -1,3 +1,4 @@
 from . import portal
 from . import statement
 from . import payment_portal
+from . import billing_portal

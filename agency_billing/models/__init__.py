@@ -34,3 +34,10 @@ from . import agency_reminder_run
 from . import agency_reminder_run_log
 from . import mail_template
 from . import sale_order
+
+# the Billing Overview
+from . import agency_billing_forecast
+from . import agency_billing_mrr
+from . import agency_billing_trend
+from . import agency_billing_client_summary
+from . import agency_billing_overview
