@@ -226,7 +226,7 @@ def rate_table(env, companies, day):
     return SQL("(VALUES %s) AS rates(company_id, currency_id, rate)", SQL(", ").join(rows))
 
 
-def forecast(env, companies, today, date_to, where=None, rates=None):
+def forecast(env, companies, today, date_to, *, where=None, rates=None):
     """Every charge of billable items the billing run will invoice up to ``date_to``:
     each period of each pending recurring item (not billed yet; a missed one is due
     ``today``), and pending one-off items on their date (``today`` for the next run
@@ -238,7 +238,9 @@ def forecast(env, companies, today, date_to, where=None, rates=None):
     amount_company (in the company's currency at today's rate), rides_along.
     """
     item_filter = SQL(
-        "item.company_id IN %s AND %s", tuple(companies.ids) or (0,), where if where is not None else SQL("TRUE")
+        "item.company_id IN %s AND %s",
+        tuple(companies.ids) or (0,),
+        where if where is not None else SQL("TRUE"),
     )
     return SQL(
         """SELECT charge.*,
@@ -457,8 +459,10 @@ def recurring_runs(companies, today):
                                      (CASE WHEN plan.anchor <> plan.s THEN plan.anchor + %(step_last_partial)s
                                            ELSE plan.s + %(step_last)s END)::date - 1
                                  END)
-                       ELSE (SELECT MAX(billed.agency_period_end) FROM account_move_line billed
-                              WHERE billed.agency_item_id = item.id AND billed.parent_state <> 'cancel')
+                       -- never billed: it never ran (ends the day before it starts)
+                       ELSE COALESCE((SELECT MAX(billed.agency_period_end) FROM account_move_line billed
+                                       WHERE billed.agency_item_id = item.id AND billed.parent_state <> 'cancel'),
+                                     plan.s - 1)
                   END AS run_end,
                   item.amount_untaxed * CASE plan.unit WHEN 'daily' THEN %(daily)s WHEN 'weekly' THEN %(weekly)s
                                                        WHEN 'yearly' THEN %(yearly)s ELSE %(monthly)s END
@@ -478,7 +482,7 @@ def recurring_runs(companies, today):
     )
 
 
-def mrr(env, companies, today, month_from, month_to, rates=None):
+def mrr(env, companies, today, month_from, month_to, *, rates=None):
     """Monthly recurring revenue per item and month, from ``month_from`` to
     ``month_to`` (first days of months): an item counts in a month when it runs on
     the month's last day (on today, for the current month), for its monthly

@@ -85,11 +85,17 @@ class AgencyBillingPagePortal(PortalAccount):
             groupby=["company_id", "currency_id"],
             aggregates=["amount_residual_currency:sum"],
         )
-        return [(company, currency, -amount) for company, currency, amount in groups if not currency.is_zero(amount)]
+        return [
+            (company, currency, -amount)
+            for company, currency, amount in groups
+            if not currency.is_zero(amount)
+        ]
 
     def _agency_forecast_domain(self, client):
         today = fields.Date.context_today(request.env.user)
-        return Domain("partner_id", "=", client.id) & Domain("date", "<=", today + timedelta(days=FORECAST_DAYS))
+        return Domain("partner_id", "=", client.id) & Domain(
+            "date", "<=", today + timedelta(days=FORECAST_DAYS)
+        )
 
     def _agency_forecast(self, client, limit=None):
         Forecast = request.env["agency.billing.forecast"]
@@ -99,9 +105,13 @@ class AgencyBillingPagePortal(PortalAccount):
 
     def _agency_forecast_totals(self, client):
         groups = request.env["agency.billing.forecast"]._read_group(
-            self._agency_forecast_domain(client), groupby=["currency_id"], aggregates=["amount:sum", "__count"]
+            self._agency_forecast_domain(client),
+            groupby=["currency_id"],
+            aggregates=["amount:sum", "__count"],
         )
-        return [{"currency": currency, "amount": amount, "count": count} for currency, amount, count in groups]
+        return [
+            {"currency": currency, "amount": amount, "count": count} for currency, amount, count in groups
+        ]
 
     def _agency_unbilled_time(self, client):
         """[{company, hours, amount}] of time to bill, when the client's setting shows its time."""
@@ -191,9 +201,7 @@ class AgencyBillingPagePortal(PortalAccount):
         )
         return request.render("agency_billing.portal_my_billing_pay", values)
 
-    @http.route(
-        "/my/billing/pay/<int:company_id>/<int:currency_id>/transaction", type="jsonrpc", auth="user"
-    )
+    @http.route("/my/billing/pay/<int:company_id>/<int:currency_id>/transaction", type="jsonrpc", auth="user")
     def portal_my_billing_pay_transaction(self, company_id, currency_id, payment_reference=None, **kwargs):
         """The transaction paying the client's open invoices of one company and currency:
         for what they still owe, whatever amount the page sent."""

@@ -46,7 +46,9 @@ class AgencyBillingClientSummary(models.Model):
     open_amount = fields.Monetary(
         string="Open", readonly=True, help="What the client's posted invoices still owe, taxes included."
     )
-    overdue_amount = fields.Monetary(string="Overdue", readonly=True, help="Open amounts past their due date.")
+    overdue_amount = fields.Monetary(
+        string="Overdue", readonly=True, help="Open amounts past their due date."
+    )
     overdue_days = fields.Integer(
         string="Oldest Overdue (days)",
         readonly=True,

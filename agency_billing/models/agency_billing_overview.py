@@ -46,7 +46,9 @@ class AgencyBillingOverview(models.AbstractModel):
         data.update(self._get_run_figures(company))
         # days sales outstanding: what is owed against what was invoiced lately
         invoiced = data["dso_invoiced"]
-        data["dso"] = round(max(data["balance"], 0.0) / invoiced * overview.DSO_DAYS) if invoiced > 0 else False
+        data["dso"] = (
+            round(max(data["balance"], 0.0) / invoiced * overview.DSO_DAYS) if invoiced > 0 else False
+        )
         return data
 
     @api.model
@@ -109,7 +111,11 @@ class AgencyBillingOverview(models.AbstractModel):
             "items": {"count": pending_count, "amount": currency.round(pending_amount)},
             "mrr": {"amount": currency.round(mrr_amount), "count": mrr_count},
             "upcoming": [
-                {"days": overview.UPCOMING_DAYS[0], "amount": currency.round(near_amount), "count": near_count},
+                {
+                    "days": overview.UPCOMING_DAYS[0],
+                    "amount": currency.round(near_amount),
+                    "count": near_count,
+                },
                 {"days": overview.UPCOMING_DAYS[1], "amount": currency.round(far_amount), "count": far_count},
             ],
         }
@@ -142,7 +148,9 @@ class AgencyBillingOverview(models.AbstractModel):
             else:
                 buckets[bucket] = (amount, count)
         open_amount, open_count, credit, overdue_count, overdue_clients, oldest = totals
-        overdue_amount = sum(amount for key, (amount, _count) in buckets.items() if key != documents.AGING_CURRENT)
+        overdue_amount = sum(
+            amount for key, (amount, _count) in buckets.items() if key != documents.AGING_CURRENT
+        )
         return {
             "aging": [
                 {"key": key, "amount": currency.round(amount), "count": count}
@@ -223,9 +231,9 @@ class AgencyBillingOverview(models.AbstractModel):
         [(item_count, client_count)] = self.env["agency.billable.item"]._read_group(
             self._get_to_fix_domain(company), aggregates=["__count", "partner_id:count_distinct"]
         )
-        return {
-            "last_run": run
-            and {
+        last_run = False
+        if run:
+            last_run = {
                 "id": run.id,
                 "name": run.name,
                 "date": fields.Date.to_string(run.date),
@@ -238,9 +246,7 @@ class AgencyBillingOverview(models.AbstractModel):
                 "error_count": run.error_count,
                 "progress": run.progress,
             }
-            or False,
-            "to_fix": {"item_count": item_count, "client_count": client_count},
-        }
+        return {"last_run": last_run, "to_fix": {"item_count": item_count, "client_count": client_count}}
 
     # ------------------------------------------------------------------
     # THE RECORDS BEHIND A FIGURE
@@ -348,7 +354,9 @@ class AgencyBillingOverview(models.AbstractModel):
         return self._window("agency_billing.agency_billing_mrr_action", [("company_id", "=", company.id)])
 
     def _action_forecast(self, company, today, param=None):
-        return self._window("agency_billing.agency_billing_forecast_action", [("company_id", "=", company.id)])
+        return self._window(
+            "agency_billing.agency_billing_forecast_action", [("company_id", "=", company.id)]
+        )
 
     def _action_upcoming(self, company, today, param=None):
         days = int(param or overview.UPCOMING_DAYS[0])
@@ -384,7 +392,9 @@ class AgencyBillingOverview(models.AbstractModel):
 
     def _action_overdue(self, company, today, param=None):
         return self._receivable_moves(
-            company, [("amount_residual", ">", 0), ("date_maturity", "<", today)], self.env._("Overdue Invoices")
+            company,
+            [("amount_residual", ">", 0), ("date_maturity", "<", today)],
+            self.env._("Overdue Invoices"),
         )
 
     def _action_aging(self, company, today, param=None):
@@ -435,9 +445,7 @@ class AgencyBillingOverview(models.AbstractModel):
                 ("invoice_date", ">=", start),
                 ("invoice_date", "<=", end),
             ],
-            name=self.env._("Invoiced Last Month")
-            if param == "last"
-            else self.env._("Invoiced This Month"),
+            name=self.env._("Invoiced Last Month") if param == "last" else self.env._("Invoiced This Month"),
             context={"create": False},
         )
         return action
