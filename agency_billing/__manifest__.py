@@ -73,6 +73,7 @@
         "demo/agency_billing_demo_layouts.xml",
         "demo/agency_billing_demo_payments.xml",
         "demo/agency_billing_demo_reminders.xml",
+        "demo/agency_billing_demo_overview.xml",
     ],
     "assets": {
         "web.assets_backend": [

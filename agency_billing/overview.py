@@ -56,6 +56,16 @@ CUSTOMER_DOCUMENTS = ("out_invoice", "out_refund", "out_receipt")
 UNTAXED_LINE_TYPES = ("product", "rounding", "non_deductible_product", "non_deductible_product_total")
 
 
+def disable_jit(cr):
+    """Turn PostgreSQL's JIT compiler off for the rest of the transaction.
+
+    The planner cannot know that each plan has a handful of periods in the
+    forecast's window, so it estimates these queries at millions of rows, and
+    JIT-compiles them for seconds when running them takes milliseconds.
+    """
+    cr.execute(SQL("SET LOCAL jit = off"))
+
+
 def monthly_amount(amount, rule_type, interval):
     """What one period's ``amount`` is worth per month (monthly recurring revenue)."""
     return amount * MRR_FACTORS[rule_type or schedule.MONTHLY] / max(interval or 1, 1)

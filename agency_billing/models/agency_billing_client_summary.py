@@ -109,6 +109,7 @@ class AgencyBillingClientSummary(models.Model):
 
     @property
     def _table_query(self):
+        overview.disable_jit(self.env.cr)
         return overview.client_summary(self.env, self.env.companies, fields.Date.context_today(self))
 
     # ------------------------------------------------------------------

@@ -92,6 +92,7 @@ class AgencyBillingForecast(models.Model):
 
     @property
     def _table_query(self):
+        overview.disable_jit(self.env.cr)
         today = fields.Date.context_today(self)
         return overview.forecast(self.env, self.env.companies, today, self._horizon(today))
 

@@ -55,6 +55,7 @@ class AgencyBillingMrr(models.Model):
 
     @property
     def _table_query(self):
+        overview.disable_jit(self.env.cr)
         today = fields.Date.context_today(self)
         month_from, month_to = self._agency_months(today)
         return overview.mrr(self.env, self.env.companies, today, month_from, month_to)

@@ -34,6 +34,7 @@ class AgencyBillingOverview(models.AbstractModel):
         company = self.env.company
         today = fields.Date.context_today(self)
         self.env.flush_all()
+        overview.disable_jit(self.env.cr)
         data = {
             "company_id": company.id,
             "company_name": company.name,

@@ -78,4 +78,5 @@ class AgencyBillingTrend(models.Model):
 
     @property
     def _table_query(self):
+        overview.disable_jit(self.env.cr)
         return overview.trends(self.env.companies)

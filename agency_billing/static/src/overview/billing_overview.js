@@ -88,6 +88,7 @@ export class BillingOverview extends Component {
                 graph_measure: measure,
                 graph_groupbys: groupBys,
                 graph_mode: "bar",
+                graph_stacked: false,
             },
             display: { controlPanel: false },
             useSampleModel: false,
