@@ -173,9 +173,11 @@ def measure(env, size):
     env = api.Environment(env.cr, admin.id, dict(env.context, allowed_company_ids=[company.id]))
     today = _today(env)
     parts = {}
+    queries = env.cr.sql_log_count
     started = time.perf_counter()
     data = _open_overview(env, today)
     parts["overview"] = time.perf_counter() - started
+    overview_queries = env.cr.sql_log_count - queries
     env.invalidate_all()
     started = time.perf_counter()
     clients = env["agency.billing.client.summary"].web_search_read(
@@ -193,7 +195,9 @@ def measure(env, size):
     return {
         "units": size,
         "parts": parts,
-        "check": f"open {data['open']['amount']:,.2f} in {data['open']['count']:,} documents, "
+        "check": f"Overview loaded in {parts['overview']:.3f} s with {overview_queries} queries, "
+        f"client list page {parts['client list']:.3f} s; "
+        f"open {data['open']['amount']:,.2f} in {data['open']['count']:,} documents, "
         f"overdue {data['overdue']['amount']:,.2f}, unbilled {data['unbilled']['amount']:,.2f}, "
         f"MRR {data['mrr']['amount']:,.2f}, next 90 days {data['upcoming'][1]['amount']:,.2f} "
         f"({data['upcoming'][1]['count']:,} charges), {clients['length']:,} clients listed",
