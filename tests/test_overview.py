@@ -329,6 +329,8 @@ class TestOverviewCharges(AgencyBillingCase):
             {on_date: (date(2027, 5, 20), 80.0), next_run: (TODAY, 60.0), late: (TODAY, 15.0)},
         )
         self.assertNotIn(beyond, rows)
+        # the calendar shows each charge with its amount
+        self.assertIn("80.00", self.Forecast.search([("item_id", "=", on_date.id)]).display_name)
         self.assertNotIn(held, rows)
         data = self._data()
         self.assertEqual(

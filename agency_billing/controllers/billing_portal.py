@@ -97,14 +97,18 @@ class AgencyBillingPagePortal(PortalAccount):
             "date", "<=", today + timedelta(days=FORECAST_DAYS)
         )
 
+    def _agency_forecast_model(self, client):
+        # the forecast of this client's items only: the page costs the same whatever the number of clients
+        return request.env["agency.billing.forecast"].with_context(agency_forecast_partner_ids=client.ids)
+
     def _agency_forecast(self, client, limit=None):
-        Forecast = request.env["agency.billing.forecast"]
+        Forecast = self._agency_forecast_model(client)
         if not Forecast.has_access("read"):
             return Forecast
         return Forecast.search(self._agency_forecast_domain(client), limit=limit)
 
     def _agency_forecast_totals(self, client):
-        groups = request.env["agency.billing.forecast"]._read_group(
+        groups = self._agency_forecast_model(client)._read_group(
             self._agency_forecast_domain(client),
             groupby=["currency_id"],
             aggregates=["amount:sum", "__count"],

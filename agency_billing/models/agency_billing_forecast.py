@@ -1,6 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.tools import SQL, format_amount
 
 from .. import overview
 
@@ -94,7 +95,18 @@ class AgencyBillingForecast(models.Model):
     def _table_query(self):
         overview.disable_jit(self.env.cr)
         today = fields.Date.context_today(self)
-        return overview.forecast(self.env, self.env.companies, today, self._horizon(today))
+        # a page about some clients only (the portal) computes their charges only;
+        # this narrows the rows, the access rules still decide who sees what
+        partner_ids = self.env.context.get("agency_forecast_partner_ids")
+        where = SQL("item.partner_id IN %s", tuple(partner_ids)) if partner_ids else None
+        return overview.forecast(self.env, self.env.companies, today, self._horizon(today), where=where)
+
+    @api.depends("name", "amount_company")
+    def _compute_display_name(self):
+        # the calendar shows each charge with its amount
+        for charge in self:
+            amount = format_amount(self.env, charge.amount_company, charge.company_currency_id)
+            charge.display_name = f"{charge.name} · {amount}"
 
     def _horizon(self, today):
         """The last day of the forecast: the end of the 12th month, this one included."""
