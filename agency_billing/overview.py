@@ -100,10 +100,12 @@ def _periods_elapsed(day):
     )
 
 
-def _plans(where):
-    """One row per recurring item: its schedule as ``schedule.Schedule`` reads it."""
+def _plans(where, simple=None):
+    """One row per recurring item: its schedule as ``schedule.Schedule`` reads it
+    (``simple``: an SQL flag on the item, as column ``simple``)."""
     return SQL(
-        """SELECT item.id AS item_id,
+        """SELECT item.id AS item_id, %(simple)s AS simple,
+                  item.company_id, item.currency_id, item.amount_untaxed AS amount, 1 AS items,
                   item.date_start AS s,
                   item.date_end AS e,
                   GREATEST(COALESCE(item.recurring_interval, 1), 1) AS n,
@@ -129,6 +131,7 @@ def _plans(where):
             WHERE item.invoice_action = %(recurring)s
               AND item.date_start IS NOT NULL
               AND %(where)s""",
+        simple=simple if simple is not None else SQL("FALSE"),
         monthly=schedule.MONTHLY,
         pre_paid=schedule.PRE_PAID,
         post_paid=schedule.POST_PAID,
@@ -140,7 +143,8 @@ def _plans(where):
 def recurring_periods(date_to, where=None):
     """The periods of pending recurring items not billed yet and invoiced on or
     before ``date_to`` (missed ones included), as ``schedule.iter_periods`` makes
-    them. Columns: item_id, period_index, date_start, date_end, invoice_date, factor.
+    them. Columns: item_id, period_index, date_start, date_end, invoice_date,
+    factor, and the plan's (company_id, currency_id, amount, ...).
 
     ``where`` filters the items (alias ``item``). The series of each item starts
     at its next invoice date: the periods before it are billed.
@@ -151,13 +155,37 @@ def recurring_periods(date_to, where=None):
         date_to,
         where if where is not None else SQL("TRUE"),
     )
+    return _period_series(_plans(where), date_to)
+
+
+def _period_series(plans, date_to, *, skip_billed=True):
+    """The periods invoiced on or before ``date_to`` of each row of ``plans``
+    (columns as ``_plans`` makes them), from its next invoice date on.
+
+    ``skip_billed``: leave out periods on an invoice (each row is one item);
+    otherwise every period from the next invoice date on is kept (rows of items
+    with nothing billed after their next period, see ``_has_hole``).
+    """
+    billed = (
+        SQL(
+            """NOT EXISTS (
+                    SELECT 1 FROM account_move_line billed
+                     WHERE billed.agency_item_id = plan.item_id
+                       AND billed.agency_period_key = to_char(p.date_start, 'YYYY-MM-DD')
+                       AND billed.parent_state <> 'cancel')"""
+        )
+        if skip_billed
+        else SQL("p.invoice_date >= plan.next_date")
+    )
     return SQL(
-        """SELECT plan.item_id, p.period_index, p.date_start, p.date_end, p.invoice_date,
+        """SELECT plan.*, p.period_index, p.date_start, p.date_end, p.invoice_date,
                   ROUND(p.factor::numeric, 6)::float8 AS factor
-             FROM (SELECT raw.*, raw.anchor <> raw.s AS partial FROM (%(plans)s) raw) plan
+             -- OFFSET 0: each plan's columns are computed once, not inlined in every period
+             FROM (SELECT raw.*, raw.anchor <> raw.s AS partial FROM (%(plans)s) raw OFFSET 0) plan
              CROSS JOIN LATERAL (
                     SELECT GREATEST(%(elapsed_next)s - 2, 0) AS k_lo,
                            %(elapsed_to)s + 1 AS k_hi
+                    OFFSET 0
              ) bounds
              CROSS JOIN LATERAL generate_series(
                     CASE WHEN bounds.k_lo = 0 THEN 0 ELSE bounds.k_lo + plan.partial::int END,
@@ -167,6 +195,7 @@ def recurring_periods(date_to, where=None):
              CROSS JOIN LATERAL (
                     SELECT plan.partial AND series.i = 0 AS is_first_partial,
                            series.i - plan.partial::int AS k
+                    OFFSET 0
              ) idx
              CROSS JOIN LATERAL (
                     SELECT CASE WHEN idx.is_first_partial THEN plan.s
@@ -177,6 +206,7 @@ def recurring_periods(date_to, where=None):
                                 THEN (plan.anchor - plan.s)::float8
                                      / GREATEST((plan.s + %(step_1)s)::date - plan.s, 1)::float8
                                 ELSE 1.0::float8 END AS base_factor
+                    OFFSET 0
              ) d
              CROSS JOIN LATERAL (
                     SELECT series.i AS period_index,
@@ -187,19 +217,18 @@ def recurring_periods(date_to, where=None):
                                 THEN d.base_factor * ((plan.e - d.date_start + 1)::float8
                                                       / (d.end_excl - d.date_start)::float8)
                                 ELSE d.base_factor END AS factor
+                    OFFSET 0
              ) cut
              CROSS JOIN LATERAL (
                     SELECT cut.period_index, cut.date_start, cut.date_end, cut.factor,
                            CASE WHEN plan.post_paid THEN cut.date_end + 1 ELSE cut.date_start END AS invoice_date
+                    OFFSET 0
              ) p
             WHERE (plan.e IS NULL OR p.date_start <= plan.e)
               AND p.invoice_date <= %(date_to)s
-              AND NOT EXISTS (
-                    SELECT 1 FROM account_move_line billed
-                     WHERE billed.agency_item_id = plan.item_id
-                       AND billed.agency_period_key = to_char(p.date_start, 'YYYY-MM-DD')
-                       AND billed.parent_state <> 'cancel')""",
-        plans=_plans(where),
+              AND %(billed)s""",
+        plans=plans,
+        billed=billed,
         elapsed_next=_periods_elapsed(SQL("plan.next_date")),
         elapsed_to=_periods_elapsed(SQL("%s::date", date_to)),
         step_k=_step(SQL("idx.k")),
@@ -303,6 +332,163 @@ def forecast(env, companies, today, date_to, *, where=None, rates=None):
         one_off_actions=(const.ACTION_NEXT_RUN, const.ACTION_NEXT_INVOICE, const.ACTION_ON_DATE),
         item_filter=item_filter,
         rates=rates if rates is not None else rate_table(env, companies, today),
+    )
+
+
+def _has_hole(item="item"):
+    """SQL: the recurring item has a period on an invoice after its next one (an
+    earlier invoice was cancelled): only then must each period be checked."""
+    return SQL(
+        """EXISTS (SELECT 1 FROM account_move_line billed
+                    WHERE billed.agency_item_id = %(item)s.id
+                      AND billed.parent_state <> 'cancel'
+                      AND billed.agency_period_key >= to_char(
+                              %(item)s.next_invoice_date
+                              + CASE WHEN %(item)s.recurring_invoicing_type = %(post_paid)s THEN 0 ELSE 1 END,
+                              'YYYY-MM-DD'))""",
+        item=SQL.identifier(item),
+        post_paid=schedule.POST_PAID,
+    )
+
+
+def forecast_totals(env, companies, today, date_to, *, rates=None):
+    """The billing forecast up to ``date_to`` summed per company and day (the day
+    the run invoices it, today for what is late), recurring periods apart from
+    one-off items: what ``forecast`` lists, with the same amounts, at a cost that
+    grows with the number of distinct schedules rather than of periods.
+
+    Plans billed in the company's currency, not prorated and with nothing billed
+    after their next period (all but a few) are grouped by schedule: their
+    periods are made once per schedule, for the sum of their amounts (every
+    period is a full one: amount × 1). The others go period by period.
+    Columns: company_id, date, is_recurring, amount_company, charge_count.
+    """
+    company_ids = tuple(companies.ids) or (0,)
+    base = SQL(
+        "item.state = %s AND item.next_invoice_date <= %s AND item.company_id IN %s",
+        const.STATE_PENDING,
+        date_to,
+        company_ids,
+    )
+    simple = SQL(
+        """(NOT COALESCE(item.is_prorated, FALSE)
+            AND item.currency_id = (SELECT c.currency_id FROM res_company c WHERE c.id = item.company_id)
+            AND NOT %s)""",
+        _has_hole(),
+    )
+    return SQL(
+        """WITH totals_plan AS MATERIALIZED (%(plans)s)
+           SELECT charge.company_id, charge.date, charge.is_recurring,
+                  SUM(ROUND((charge.amount * rates.rate)::numeric, company_currency.decimal_places))::float8
+                      AS amount_company,
+                  SUM(charge.items)::int AS charge_count
+             FROM (
+                    SELECT company_id, currency_id, GREATEST(invoice_date, %(today)s::date) AS date,
+                           TRUE AS is_recurring, amount, items
+                      FROM (%(grouped)s) grouped
+                 UNION ALL
+                    SELECT one.company_id, one.currency_id, GREATEST(invoice_date, %(today)s::date), TRUE,
+                           ROUND((one.amount * one.factor)::numeric, currency.decimal_places)::float8, 1
+                      FROM (%(one_by_one)s) one
+                      JOIN res_currency currency ON currency.id = one.currency_id
+                 UNION ALL
+                    SELECT item.company_id, item.currency_id,
+                           CASE WHEN item.invoice_action = %(on_date)s
+                                THEN GREATEST(item.date_due, %(today)s::date) ELSE %(today)s::date END,
+                           FALSE, item.amount_untaxed, 1
+                      FROM agency_billable_item item
+                     WHERE item.state = %(pending)s
+                       AND item.invoice_action IN %(one_off_actions)s
+                       AND (item.invoice_action <> %(on_date)s OR item.date_due <= %(date_to)s)
+                       AND item.company_id IN %(company_ids)s
+             ) charge
+             JOIN res_company company ON company.id = charge.company_id
+             JOIN res_currency company_currency ON company_currency.id = company.currency_id
+             LEFT JOIN %(rates)s ON rates.company_id = charge.company_id AND rates.currency_id = charge.currency_id
+            GROUP BY charge.company_id, charge.date, charge.is_recurring""",
+        plans=_plans(base, simple),
+        grouped=_period_series(
+            SQL(
+                """SELECT MIN(item_id) AS item_id, company_id, currency_id, SUM(amount) AS amount,
+                          SUM(items) AS items, s, e, n, unit, post_paid, times, prorate, next_date, anchor
+                     FROM totals_plan WHERE simple
+                    GROUP BY company_id, currency_id, s, e, n, unit, post_paid, times, prorate, next_date, anchor"""
+            ),
+            date_to,
+            skip_billed=False,
+        ),
+        one_by_one=_period_series(SQL("SELECT * FROM totals_plan WHERE NOT simple"), date_to),
+        today=today,
+        date_to=date_to,
+        on_date=const.ACTION_ON_DATE,
+        pending=const.STATE_PENDING,
+        one_off_actions=(const.ACTION_NEXT_RUN, const.ACTION_NEXT_INVOICE, const.ACTION_ON_DATE),
+        company_ids=company_ids,
+        rates=rates if rates is not None else rate_table(env, companies, today),
+    )
+
+
+def due_totals(env, companies, today, rates, totals):
+    """What the next run on ``today`` would invoice, before tax, in all: the
+    total of ``due_now`` and its number of clients, without listing the periods
+    client by client (the recurring part from ``totals``, the name of a CTE of
+    ``forecast_totals`` up to today or later).
+
+    A client has something due when one of its plans has its next invoice date
+    today or before (its first unbilled period is due), a one-off item is due,
+    or it has time to bill with a rate; a charge that rides along with the next
+    invoice counts only for a client with such a charge in its currency.
+    Columns: amount_company, client_count.
+    """
+    company_ids = tuple(companies.ids) or (0,)
+    return SQL(
+        """WITH due_recurring AS (
+                    SELECT amount_company FROM %(totals)s WHERE is_recurring AND date <= %(today)s),
+                due_time AS (SELECT * FROM (%(time)s) t WHERE t.has_rate),
+                due_one_off AS (
+                    SELECT item.partner_id, item.company_id, item.currency_id,
+                           ROUND((item.amount_untaxed * rates.rate)::numeric, company_currency.decimal_places)::float8
+                               AS amount_company,
+                           item.invoice_action = %(next_invoice)s AS rides_along
+                      FROM agency_billable_item item
+                      JOIN res_company company ON company.id = item.company_id
+                      JOIN res_currency company_currency ON company_currency.id = company.currency_id
+                      LEFT JOIN %(rates)s ON rates.company_id = item.company_id AND rates.currency_id = item.currency_id
+                     WHERE item.state = %(pending)s
+                       AND item.invoice_action IN %(one_off_actions)s
+                       AND (item.invoice_action <> %(on_date)s OR item.date_due <= %(today)s)
+                       AND item.company_id IN %(company_ids)s),
+                due_clients AS (
+                    SELECT item.partner_id, item.company_id, item.currency_id
+                      FROM agency_billable_item item
+                     WHERE item.state = %(pending)s
+                       AND item.invoice_action = %(recurring_action)s
+                       AND item.date_start IS NOT NULL
+                       AND item.next_invoice_date <= %(today)s
+                       AND item.company_id IN %(company_ids)s
+                 UNION
+                    SELECT partner_id, company_id, currency_id FROM due_one_off WHERE NOT rides_along
+                 UNION
+                    SELECT t.partner_id, t.company_id, company.currency_id
+                      FROM due_time t JOIN res_company company ON company.id = t.company_id)
+           SELECT (SELECT COALESCE(SUM(amount_company), 0) FROM due_recurring)
+                  + (SELECT COALESCE(SUM(amount_company), 0) FROM due_one_off one
+                      WHERE NOT one.rides_along
+                         OR EXISTS (SELECT 1 FROM due_clients c
+                                     WHERE c.partner_id = one.partner_id AND c.company_id = one.company_id
+                                       AND c.currency_id = one.currency_id))
+                  + (SELECT COALESCE(SUM(amount), 0) FROM due_time) AS amount_company,
+                  (SELECT COUNT(DISTINCT partner_id) FROM due_clients) AS client_count""",
+        totals=SQL.identifier(totals),
+        time=time_to_bill(companies, today),
+        rates=rates,
+        next_invoice=const.ACTION_NEXT_INVOICE,
+        pending=const.STATE_PENDING,
+        one_off_actions=(const.ACTION_NEXT_RUN, const.ACTION_NEXT_INVOICE, const.ACTION_ON_DATE),
+        on_date=const.ACTION_ON_DATE,
+        recurring_action=const.ACTION_RECURRING,
+        today=today,
+        company_ids=company_ids,
     )
 
 

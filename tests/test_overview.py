@@ -244,6 +244,18 @@ class TestOverviewCharges(AgencyBillingCase):
             rows.append((period.date_start, period.date_end, period.invoice_date, period.factor, amount))
         return rows
 
+    def _assert_totals_equal_the_forecast(self):
+        """The forecast's totals (graphs, Overview) add up what it lists, day by day."""
+        listed = {}
+        for row in self.Forecast.search([]):
+            amount, count = listed.get(row.date, (0.0, 0))
+            listed[row.date] = (round(amount + row.amount_company, 2), count + 1)
+        totals = {
+            row.date: (round(row.amount_company, 2), row.charge_count)
+            for row in self.env["agency.billing.forecast.total"].search([])
+        }
+        self.assertEqual(totals, listed)
+
     def _forecast(self, item):
         return [
             (row.period_start, row.period_end, row.date_scheduled, row.factor, row.amount)
@@ -306,8 +318,13 @@ class TestOverviewCharges(AgencyBillingCase):
                 is_prorated=True,
             )
         )
+        # plans that share a schedule, summed in the totals
+        items |= self._create_recurring(
+            date(2027, 1, 31), price_unit=45.0, recurring_invoicing_type="post_paid"
+        )
         for item in items:
             self.assertEqual(self._forecast(item), self._expected_forecast(item), item.name)
+        self._assert_totals_equal_the_forecast()
         # a period due before today and not billed yet is invoiced by the next run: today
         missed = self.Forecast.search([("is_late", "=", True)])
         self.assertTrue(missed)
@@ -316,6 +333,21 @@ class TestOverviewCharges(AgencyBillingCase):
         self.Run._run_now(self.company, TODAY)
         for item in items:
             self.assertEqual(self._forecast(item), self._expected_forecast(item, after=TODAY), item.name)
+        self._assert_totals_equal_the_forecast()
+
+    def test_forecast_after_a_cancelled_invoice(self):
+        """A cancelled invoice puts its period back in the forecast; the periods
+        billed after it stay out, in the list and in the totals."""
+        item = self._create_recurring(date(2027, 1, 1), price_unit=100.0, partner_id=self.client_b.id)
+        twin = self._create_recurring(date(2027, 1, 1), price_unit=100.0)
+        january = self.Run._run_now(self.company, date(2027, 1, 1)).invoice_ids
+        self.Run._run_now(self.company, date(2027, 2, 1))
+        january.filtered(lambda move: move.partner_id == self.client_b).button_cancel()
+        self.assertEqual(item.next_invoice_date, date(2027, 1, 1))
+        starts = [row[0] for row in self._forecast(item)]
+        self.assertEqual(starts[:3], [date(2027, 1, 1), date(2027, 3, 1), date(2027, 4, 1)])
+        self.assertEqual(self._forecast(twin)[0][0], date(2027, 3, 1))
+        self._assert_totals_equal_the_forecast()
 
     def test_one_off_items_by_their_dates(self):
         on_date = self._create_item(invoice_action="on_date", date_due=date(2027, 5, 20), price_unit=80.0)
@@ -338,6 +370,7 @@ class TestOverviewCharges(AgencyBillingCase):
         )
         self.assertEqual(data["upcoming"][0], {"days": 30, "amount": 75.0, "count": 2})
         self.assertEqual(data["upcoming"][1], {"days": 90, "amount": 155.0, "count": 3})
+        self._assert_totals_equal_the_forecast()
         action = self.Overview.action_open("items")
         self.assertEqual(
             self.env[action["res_model"]].search(action["domain"]), on_date | next_run | late | beyond
@@ -436,6 +469,7 @@ class TestOverviewAccess(AgencyBillingCase):
                 "agency.billing.mrr",
                 "agency.billing.trend",
                 "agency.billing.forecast",
+                "agency.billing.forecast.total",
             ):
                 with self.assertRaises(AccessError):
                     self.env[model].with_user(user).search([])

@@ -37,6 +37,7 @@ from . import sale_order
 
 # the Billing Overview
 from . import agency_billing_forecast
+from . import agency_billing_forecast_total
 from . import agency_billing_mrr
 from . import agency_billing_trend
 from . import agency_billing_client_summary

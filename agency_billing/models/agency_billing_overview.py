@@ -60,13 +60,13 @@ class AgencyBillingOverview(models.AbstractModel):
         near, far = (today + timedelta(days=days) for days in overview.UPCOMING_DAYS)
         self.env.cr.execute(
             SQL(
-                """WITH fc AS (%(forecast)s),
+                """WITH ft AS (%(totals)s),
                         tm AS (%(time)s),
                         due AS (%(due)s),
                         pending AS (%(pending)s),
                         mrr AS (%(mrr)s)
-                   SELECT (SELECT COALESCE(SUM(amount_company), 0) FROM due),
-                          (SELECT COUNT(DISTINCT partner_id) FROM due),
+                   SELECT (SELECT amount_company FROM due),
+                          (SELECT client_count FROM due),
                           (SELECT COALESCE(SUM(hours), 0) FROM tm),
                           (SELECT COALESCE(SUM(amount), 0) FROM tm),
                           (SELECT COUNT(DISTINCT partner_id) FROM tm),
@@ -74,13 +74,14 @@ class AgencyBillingOverview(models.AbstractModel):
                           (SELECT COALESCE(SUM(amount_company), 0) FROM pending),
                           (SELECT COALESCE(SUM(mrr), 0) FROM mrr),
                           (SELECT COUNT(*) FROM mrr),
-                          (SELECT COALESCE(SUM(amount_company), 0) FROM fc WHERE date <= %(near)s),
-                          (SELECT COUNT(*) FROM fc WHERE date <= %(near)s),
-                          (SELECT COALESCE(SUM(amount_company), 0) FROM fc),
-                          (SELECT COUNT(*) FROM fc)""",
-                forecast=overview.forecast(self.env, company, today, far, rates=rates),
+                          (SELECT COALESCE(SUM(amount_company), 0) FROM ft WHERE date <= %(near)s),
+                          (SELECT COALESCE(SUM(charge_count), 0) FROM ft WHERE date <= %(near)s),
+                          (SELECT COALESCE(SUM(amount_company), 0) FROM ft),
+                          (SELECT COALESCE(SUM(charge_count), 0) FROM ft)""",
+                # in totals, not client by client: the same few queries whatever the number of clients
+                totals=overview.forecast_totals(self.env, company, today, far, rates=rates),
                 time=overview.time_to_bill(company, today),
-                due=overview._due_charges("fc", "tm", today),
+                due=overview.due_totals(self.env, company, today, rates, "ft"),
                 pending=overview.pending_items(company, rates),
                 mrr=overview.mrr(self.env, company, today, this_month, this_month, rates=rates),
                 near=near,

@@ -48,6 +48,7 @@ def prepare(env, size):
         }
     )
     company.agency_time_product_id = hour
+    company.agency_time_bill_from = today - timedelta(days=60)
     company.agency_billing_automation = "post"
     employee = env["hr.employee"].create({"name": "Bench developer", "company_id": company.id})
     Item = env["agency.billable.item"]
@@ -156,7 +157,7 @@ def _open_overview(env, today):
     """The calls the web client makes to show the Overview."""
     data = env["agency.billing.overview"].get_overview_data()
     company = [("company_id", "=", data["company_id"])]
-    env["agency.billing.forecast"].formatted_read_group(company, ["date:month"], ["amount_company:sum"])
+    env["agency.billing.forecast.total"].formatted_read_group(company, ["date:month"], ["amount_company:sum"])
     env["agency.billing.trend"].formatted_read_group(
         [*company, ("date", ">=", today.replace(day=1) - timedelta(days=335))],
         ["date:month", "kind"],

@@ -96,7 +96,7 @@ export class BillingOverview extends Component {
     }
 
     get forecastGraph() {
-        return this.graphProps("agency.billing.forecast", "amount_company", ["date:month"], []);
+        return this.graphProps("agency.billing.forecast.total", "amount_company", ["date:month"], []);
     }
 
     get trendGraph() {
