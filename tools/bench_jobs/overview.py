@@ -1,10 +1,12 @@
 """The Billing Overview at 1,000 and 10,000 clients.
 
-Data per client: a monthly plan (billed by a real billing run a month ago, so
+Data per client: a monthly plan (billed by a real billing run 40 days ago, so
 each client has a posted invoice, a third of them paid and a third overdue), a
-weekly plan and a yearly plan that start today (the forecast holds every one of
-their periods for 12 months), a one-off item due in 20 days, and time to bill
-on the client's project.
+weekly plan started in the last two weeks and a yearly plan starting in the
+next four months (the forecast holds every one of their periods for 12
+months), a one-off item due in 20 days, and time to bill on the client's
+project. Start dates are spread over 28, 14 and 120 days, as clients sign up
+on different days: 162 distinct schedules.
 
 Measured: what opening the Overview costs a billing manager, as the web client
 asks for it: the figures (``agency.billing.overview.get_overview_data``), the
@@ -67,9 +69,10 @@ def prepare(env, size):
                     "product_id": care.id,
                     "price_unit": 120.0,
                     "invoice_action": "recurring",
-                    "date_start": month_ago,
+                    # clients signed up on different days: as many schedules as start dates
+                    "date_start": month_ago - timedelta(days=n % 28),
                 }
-                for client in clients
+                for n, client in enumerate(clients, start)
             ]
         )
         env.cr.commit()
@@ -98,7 +101,7 @@ def prepare(env, size):
         Item.create(
             [
                 values
-                for client in batch
+                for n, client in enumerate(batch, start)
                 for values in (
                     {
                         "name": "Support",
@@ -107,7 +110,7 @@ def prepare(env, size):
                         "price_unit": 35.0,
                         "invoice_action": "recurring",
                         "recurring_rule_type": "weekly",
-                        "date_start": today,
+                        "date_start": today - timedelta(days=n % 14),
                     },
                     {
                         "name": "Domain name",
@@ -116,7 +119,7 @@ def prepare(env, size):
                         "price_unit": 15.0,
                         "invoice_action": "recurring",
                         "recurring_rule_type": "yearly",
-                        "date_start": today,
+                        "date_start": today + timedelta(days=n % 120),
                     },
                     {
                         "name": "Setup",
