@@ -24,7 +24,7 @@ class AgencyBillingClientSummary(models.Model):
         help="What the next billing run would invoice today, before tax: periods due (missed ones "
         "too), one-off items due, charges riding along, and time.",
     )
-    unbilled_hours = fields.Float(string="Unbilled Hours", readonly=True, digits=(16, 2))
+    unbilled_hours = fields.Float(readonly=True, digits=(16, 2))
     unbilled_time_amount = fields.Monetary(
         string="Unbilled Time", readonly=True, help="Time to bill up to today (Unbilled Time), before tax."
     )
