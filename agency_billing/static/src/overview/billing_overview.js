@@ -57,12 +57,12 @@ export class BillingOverview extends Component {
         return value ? formatDate(deserializeDate(value)) : "";
     }
 
-    /** "+12%" / "−5%" of this month against last month, or "" when last month is zero. */
+    /** "+12%" / "−5%" of this month against last month, or "" when last month is not positive. */
     change(current, previous) {
-        if (!previous) {
+        if (!(previous > 0)) {
             return "";
         }
-        const percent = Math.round(((current - previous) / Math.abs(previous)) * 100);
+        const percent = Math.round(((current - previous) / previous) * 100);
         return `${percent > 0 ? "+" : percent < 0 ? "−" : "±"}${Math.abs(percent)}%`;
     }
 
