@@ -474,9 +474,8 @@ def due_totals(env, companies, today, rates, totals):
            SELECT (SELECT COALESCE(SUM(amount_company), 0) FROM due_recurring)
                   + (SELECT COALESCE(SUM(amount_company), 0) FROM due_one_off one
                       WHERE NOT one.rides_along
-                         OR EXISTS (SELECT 1 FROM due_clients c
-                                     WHERE c.partner_id = one.partner_id AND c.company_id = one.company_id
-                                       AND c.currency_id = one.currency_id))
+                         OR (one.partner_id, one.company_id, one.currency_id) IN (
+                              SELECT c.partner_id, c.company_id, c.currency_id FROM due_clients c))
                   + (SELECT COALESCE(SUM(amount), 0) FROM due_time) AS amount_company,
                   (SELECT COUNT(DISTINCT partner_id) FROM due_clients) AS client_count""",
         totals=SQL.identifier(totals),
@@ -533,9 +532,10 @@ def _due_charges(forecast_table, time_table, today):
                   SUM(c.amount) AS amount, SUM(c.amount_company) AS amount_company
              FROM charges c
             WHERE NOT c.rides_along
-               OR EXISTS (SELECT 1 FROM charges other
-                           WHERE NOT other.rides_along AND other.partner_id = c.partner_id
-                             AND other.company_id = c.company_id AND other.currency_id = c.currency_id)
+               -- a hashed set, not a scan of the charges per charge that rides along
+               OR (c.partner_id, c.company_id, c.currency_id) IN (
+                    SELECT other.partner_id, other.company_id, other.currency_id
+                      FROM charges other WHERE NOT other.rides_along)
             GROUP BY c.partner_id, c.company_id, c.currency_id""",
         forecast=SQL.identifier(forecast_table),
         time=SQL.identifier(time_table),
