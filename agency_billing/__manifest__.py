@@ -68,6 +68,11 @@
         "views/sale_order_views.xml",
         "views/sale_order_portal_templates.xml",
         "views/agency_quote_menus.xml",
+        # the Billing Overview, the forecast, trends and the client's billing page
+        "security/agency_billing_overview_security.xml",
+        "views/agency_billing_overview_views.xml",
+        "views/agency_billing_overview_menus.xml",
+        "views/agency_billing_overview_portal_templates.xml",
     ],
     "demo": [
         "demo/agency_billing_demo.xml",
@@ -75,10 +80,12 @@
         "demo/agency_billing_demo_payments.xml",
         "demo/agency_billing_demo_reminders.xml",
         "demo/agency_billing_demo_quotes.xml",
+        "demo/agency_billing_demo_overview.xml",
     ],
     "assets": {
         "web.assets_backend": [
             "agency_billing/static/src/js/*.js",
+            "agency_billing/static/src/overview/*",
         ],
         "web.assets_tests": [
             "agency_billing/static/tests/tours/*.js",

@@ -45,3 +45,11 @@ from . import agency_billable_item_sale
 from . import agency_billing_run_quote
 from . import sale_order
 from . import sale_order_line
+
+# the Billing Overview
+from . import agency_billing_forecast
+from . import agency_billing_forecast_total
+from . import agency_billing_mrr
+from . import agency_billing_trend
+from . import agency_billing_client_summary
+from . import agency_billing_overview
