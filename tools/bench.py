@@ -271,6 +271,9 @@ def prepare_time(env, args):
         }
     )
     company.agency_time_product_id = product
+    # time logged before the addon was installed is not billed unless the agency says so:
+    # the benchmark's time is logged over the TIME_DAYS before the run date
+    company.agency_time_bill_from = date - datetime.timedelta(days=TIME_DAYS + 1)
     employees = env["hr.employee"].create(
         [{"name": f"Bench consultant {i + 1:02d}", "company_id": company.id} for i in range(TIME_EMPLOYEES)]
     )
