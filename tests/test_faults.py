@@ -28,12 +28,16 @@ def trigger_billing(registry):
         env.cr.commit()
 
 
-def wait_for_run(registry, company_id, servers_, state="done", timeout=WAIT_SECONDS):
+def wait_for_run(registry, company_id, servers_, *, state="done", timeout=WAIT_SECONDS, run_id=None):
+    """Wait for the company's daily run (or the run ``run_id``) to reach ``state``; returns its id."""
     deadline = time.monotonic() + timeout
     while True:
         with cursor_env(registry, company_id) as env:
-            run = env["agency.billing.run"].search(
-                [("company_id", "=", company_id), ("trigger", "=", "cron")]
+            Run = env["agency.billing.run"]
+            run = (
+                Run.browse(run_id)
+                if run_id
+                else Run.search([("company_id", "=", company_id), ("trigger", "=", "cron")])
             )
             if run and run.state == state:
                 return run.id

@@ -3,14 +3,13 @@ queue_job's own job runner in a real `odoo-bin` server, on a database with both 
 
 import os
 import socket
-import time
 
 import pytest
 
 from odoo.modules.registry import Registry
 
 from .scratch import batch_size, cursor_env, make_agency, production_mode
-from .servers import WAIT_SECONDS, servers
+from .servers import servers
 from .test_faults import assert_billed_once, trigger_billing, wait_for_run
 
 CHANNELS = "root:2,root.agency_billing:2"
@@ -81,17 +80,6 @@ def test_queue_job_workers_bill_the_daily_run_and_a_manual_run_once():
                 assert len(run.batch_ids) == 3 and all(run.batch_ids.mapped("agency_job_uuid"))
                 manual_id = run.id
                 env.cr.commit()
-            assert wait_for_manual_run(registry, other_id, manual_id, started) == "done"
+            wait_for_run(registry, other_id, started, run_id=manual_id)
             assert_billed_by_jobs(registry, other_id, manual_id)
             assert_billed_once(registry, other_id, other_partner_ids)
-
-
-def wait_for_manual_run(registry, company_id, run_id, servers_):
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        with cursor_env(registry, company_id) as env:
-            state = env["agency.billing.run"].browse(run_id).state
-        if state in ("done", "failed", "cancel"):
-            return state
-        assert time.monotonic() < deadline, "the run did not finish: " + " | ".join(s.log() for s in servers_)
-        time.sleep(0.5)
