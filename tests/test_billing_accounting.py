@@ -9,11 +9,13 @@ compare every journal item, the totals, the tax summary and the numbering;
 then the run end to end on the cases that found faults.
 """
 
+import copy
 from collections import Counter
 from datetime import date
 from unittest.mock import patch
 
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from odoo import Command
 from odoo.tests import freeze_time, tagged
@@ -23,7 +25,7 @@ from odoo.addons.agency_billing.models.agency_billable_item import AgencyBillabl
 from odoo.addons.agency_billing.models.agency_billing_run import AgencyBillingRun
 
 from .common import AgencyBillingCase
-from .invoices import HYPOTHESIS_SETTINGS, assert_same_invoices, invoice_specs, make_both_ways
+from .invoices import HYPOTHESIS_SETTINGS, assert_same_invoices, invoice_specs, invoice_values, make_both_ways
 
 RUN_DATE = date(2027, 3, 10)
 
@@ -125,6 +127,38 @@ class TestFastInvoicesEqualOdoo(AgencyBillingCase):
         # the comparison means something only if both ways were taken often
         self.assertGreater(ways["fast"], ways.total() // 5, ways)
         self.assertGreater(ways["ordinary"], ways.total() // 5, ways)
+
+    def test_estimated_totals_equal_odoo(self):
+        """The preview's totals (``_agency_estimate_totals``) equal the invoices Odoo then makes.
+
+        Several invoices at once, some of them the same plan again (the
+        estimate computes a plan once), taxes rounded per line or globally.
+        Cash rounding is not estimated: run invoices never carry one.
+        """
+        Move = self.env["account.move"].with_company(self.company)
+        specs = invoice_specs(self.pools, allow_cash_rounding=False)
+
+        @settings(HYPOTHESIS_SETTINGS, max_examples=max(HYPOTHESIS_SETTINGS.max_examples // 4, 10))
+        @given(
+            batch=st.lists(specs, min_size=1, max_size=3).flatmap(
+                lambda found: st.lists(st.sampled_from(found), min_size=1, max_size=5)
+            ),
+            rounding=st.sampled_from(["round_per_line", "round_globally"]),
+        )
+        def check(batch, rounding):
+            savepoint = self.env.cr.savepoint()
+            try:
+                self.company.tax_calculation_rounding_method = rounding
+                vals_list = [invoice_values(self.env, spec, self.pools_records) for spec in batch]
+                estimated = Move._agency_estimate_totals(copy.deepcopy(vals_list))
+                for vals, totals in zip(vals_list, estimated, strict=True):
+                    invoice = Move.with_context(default_move_type="out_invoice").create(vals)
+                    self.assertEqual(totals, (invoice.amount_untaxed, invoice.amount_total), vals)
+            finally:
+                savepoint.close(rollback=True)
+                self.env.invalidate_all()
+
+        check()
 
     def test_which_invoices_are_made_in_one_go(self):
         """What the one-go way knows, and what it leaves to Odoo, decided on the final values."""

@@ -588,56 +588,63 @@ class AccountMove(models.Model):
         precision, taxes as given), without creating anything: for previews
         and figures. When taxes are rounded per line (Odoo's default), an
         invoice's totals are the sums of its lines' subtotals and totals, each
-        computed once per price, quantity, discount, taxes and currency.
+        computed once per price, quantity, discount, taxes and currency. When
+        taxes are rounded globally, the totals are computed once per invoice
+        with the same lines in the same order (many clients have the same plan).
         """
         AccountTax = self.env["account.tax"]
         Line = self.env["account.move.line"]
-        line_totals = {}
+        known = {}  # {line key or invoice key: (untaxed, total)}
+
+        def base_line(key):
+            price_unit, quantity, discount, tax_ids, product_id, currency_id, _company_id = key
+            return AccountTax._prepare_base_line_for_taxes_computation(
+                None,
+                price_unit=price_unit,
+                quantity=quantity,
+                discount=discount,
+                currency_id=self.env["res.currency"].browse(currency_id),
+                product_id=self.env["product.product"].browse(product_id),
+                tax_ids=AccountTax.browse(tax_ids),
+                rate=1.0,
+                sign=1,
+                special_mode=False,
+            )
+
         results = []
         for vals in vals_list:
             company = self.env["res.company"].browse(vals["company_id"])
             currency = self.env["res.currency"].browse(vals["currency_id"])
-            per_line = company.tax_calculation_rounding_method == "round_per_line"
-            base_lines = []
-            untaxed = total = 0.0
+            line_keys = []
             for command in vals.get("invoice_line_ids") or ():
                 line = command[2]
                 if line.get("display_type", "product") != "product":
                     continue
-                values = {
-                    fname: Line._fields[fname].convert_to_cache(line.get(fname, default), Line)
+                values = [
+                    Line._fields[fname].convert_to_cache(line.get(fname, default), Line)
                     for fname, default in (("price_unit", 0.0), ("quantity", 1.0), ("discount", 0.0))
-                }
+                ]
                 tax_ids = tuple(self._agency_command_ids(line.get("tax_ids")))
-                key = (*values.values(), tax_ids, line.get("product_id"), currency.id, company.id)
-                if per_line and key in line_totals:
-                    untaxed, total = untaxed + line_totals[key][0], total + line_totals[key][1]
-                    continue
-                base_line = AccountTax._prepare_base_line_for_taxes_computation(
-                    None,
-                    **values,
-                    currency_id=currency,
-                    product_id=self.env["product.product"].browse(line.get("product_id")),
-                    tax_ids=AccountTax.browse(tax_ids),
-                    rate=1.0,
-                    sign=1,
-                    special_mode=False,
-                )
-                if per_line:
-                    AccountTax._add_tax_details_in_base_line(base_line, company)
-                    AccountTax._round_base_lines_tax_details([base_line], company)
-                    details = base_line["tax_details"]
-                    line_totals[key] = (
-                        details["total_excluded_currency"],
-                        details["total_included_currency"],
-                    )
-                    untaxed, total = untaxed + line_totals[key][0], total + line_totals[key][1]
-                base_lines.append(base_line)
-            if not per_line:
-                AccountTax._add_tax_details_in_base_lines(base_lines, company)
-                AccountTax._round_base_lines_tax_details(base_lines, company)
-                summary = AccountTax._get_tax_totals_summary(base_lines, currency, company)
-                untaxed, total = summary["base_amount_currency"], summary["total_amount_currency"]
+                line_keys.append((*values, tax_ids, line.get("product_id") or False, currency.id, company.id))
+            if company.tax_calculation_rounding_method == "round_per_line":
+                untaxed = total = 0.0
+                for key in line_keys:
+                    if key not in known:
+                        line = base_line(key)
+                        AccountTax._add_tax_details_in_base_line(line, company)
+                        AccountTax._round_base_lines_tax_details([line], company)
+                        details = line["tax_details"]
+                        known[key] = (details["total_excluded_currency"], details["total_included_currency"])
+                    untaxed, total = untaxed + known[key][0], total + known[key][1]
+            else:
+                invoice_key = ("invoice", *line_keys)
+                if invoice_key not in known:
+                    lines = [base_line(key) for key in line_keys]
+                    AccountTax._add_tax_details_in_base_lines(lines, company)
+                    AccountTax._round_base_lines_tax_details(lines, company)
+                    summary = AccountTax._get_tax_totals_summary(lines, currency, company)
+                    known[invoice_key] = (summary["base_amount_currency"], summary["total_amount_currency"])
+                untaxed, total = known[invoice_key]
             results.append((currency.round(untaxed), currency.round(total)))
         return results
 
