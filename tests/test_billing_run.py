@@ -123,6 +123,27 @@ class TestBillingRun(AgencyBillingCase):
         self.assertAlmostEqual(line.price_subtotal, 16.0, places=2)
         self.assertIn("prorated", line.name)
 
+    def test_period_labels_in_each_clients_language(self):
+        """One run, clients in two languages: each line's dates in its client's language."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.client_b.lang = "fr_FR"
+        self._create_recurring(date(2027, 3, 1), name="Hosting")
+        self._create_recurring(
+            date(2027, 3, 16),
+            name="Hébergement",
+            partner_id=self.client_b.id,
+            is_aligned=True,
+            is_prorated=True,
+        )
+        self._run(date(2027, 3, 16))
+        self.assertEqual(
+            self._invoices(self.client_a).invoice_line_ids.name, "Hosting — 1 Mar 2027 to 31 Mar 2027"
+        )
+        self.assertEqual(
+            self._invoices(self.client_b).invoice_line_ids.name,
+            "Hébergement — 16 mars 2027 to 31 mars 2027 (prorated: 51.61%)",
+        )
+
     def test_paused_and_stopped_items_are_not_billed(self):
         paused = self._create_recurring(date(2027, 3, 1))
         paused.action_pause()

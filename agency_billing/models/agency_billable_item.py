@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools.misc import get_lang
@@ -564,12 +564,17 @@ class AgencyBillableItem(models.Model):
         """
         billed_keys = billed_keys if billed_keys is not None else self._get_billed_keys()
         result = {}
+        # many items share a schedule (same start, same rule): their periods are computed once
+        known = {}
         for item in self:
             if item.state != const.STATE_PENDING:
                 continue
             keys = billed_keys.get(item.id, set())
             if item.invoice_action == const.ACTION_RECURRING:
-                periods = schedule.due_periods(item._get_schedule(), up_to, keys)
+                known_key = (item._get_schedule(), frozenset(keys))
+                if known_key not in known:
+                    known[known_key] = schedule.due_periods(known_key[0], up_to, keys)
+                periods = known[known_key]
             else:
                 if const.ONE_OFF_KEY in keys:
                     continue
@@ -577,7 +582,7 @@ class AgencyBillableItem(models.Model):
                     continue
                 periods = [schedule.Period(0, up_to, up_to, up_to)]
             if periods:
-                result[item] = periods
+                result[item] = list(periods)
         return result
 
     def _is_one_off_due(self, up_to):
@@ -604,6 +609,7 @@ class AgencyBillableItem(models.Model):
         """The values of the invoice line that bills one period of this item."""
         self.ensure_one()
         taxes = fiscal_position.map_tax(self.tax_ids) if fiscal_position else self.tax_ids
+        recurring = self.invoice_action == const.ACTION_RECURRING
         vals = {
             "name": self._get_line_description(period, lang),
             "quantity": self.quantity,
@@ -613,30 +619,45 @@ class AgencyBillableItem(models.Model):
             "agency_item_id": self.id,
             "agency_period_key": self._period_key(period),
         }
-        if self.invoice_action == const.ACTION_RECURRING:
+        if recurring:
             vals["agency_period_start"] = period.date_start
             vals["agency_period_end"] = period.date_end
-        if self.product_id:
-            vals["product_id"] = self.product_id.id
-            vals["product_uom_id"] = self.product_id.uom_id.id
-        if self.project_id.account_id:
-            vals["analytic_distribution"] = {str(self.project_id.account_id.id): 100}
+        product = self.product_id
+        if product:
+            vals["product_id"] = product.id
+            vals["product_uom_id"] = product.uom_id.id
+        analytic_account = self.project_id.account_id
+        if analytic_account:
+            vals["analytic_distribution"] = {str(analytic_account.id): 100}
         return vals
 
     def _get_line_description(self, period, lang=None):
         if self.invoice_action != const.ACTION_RECURRING:
             return self.name
-        env = self.with_context(lang=lang).env if lang and lang != self.env.lang else self.env
-        lang_code = get_lang(env).code
-        label = env._(
-            "%(name)s — %(start)s to %(end)s",
-            name=self.name,
-            start=dates.format_day(lang_code, period.date_start),
-            end=dates.format_day(lang_code, period.date_end),
-        )
+        lang_code, label, prorated = self._get_period_label_formats(lang or self.env.lang)
+        text = label % {
+            "name": self.name,
+            "start": dates.format_day(lang_code, period.date_start),
+            "end": dates.format_day(lang_code, period.date_end),
+        }
         if period.factor != 1.0:
-            label += " " + env._("(prorated: %(percent)s%%)", percent=round(period.factor * 100, 2))
-        return label
+            text += " " + prorated % {"percent": round(period.factor * 100, 2)}
+        return text
+
+    @api.model
+    @tools.ormcache("lang")
+    def _get_period_label_formats(self, lang):
+        """(language code, label, prorated label) of a period's line in ``lang``.
+
+        Translated once per language (a run writes thousands of lines); the
+        cache is cleared when languages change, as Odoo's own ``get_lang``.
+        """
+        env = self.with_context(lang=lang).env if lang and lang != self.env.lang else self.env
+        return (
+            get_lang(env).code,
+            env._("%(name)s — %(start)s to %(end)s"),
+            env._("(prorated: %(percent)s%%)"),
+        )
 
     def _update_billing_status(self):
         """Recompute the state and next date from the billed periods."""
