@@ -3,7 +3,7 @@ from collections import defaultdict
 
 import psycopg2.errors
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tools import SQL
@@ -603,9 +603,18 @@ class AgencyBillingRun(models.Model):
     @api.model
     def _get_charge_sources(self):
         """Every charge source (models inheriting ``agency.charge.source``), in invoice line order."""
+        return [self.env[name] for name in self._get_charge_source_names()]
+
+    @api.model
+    @tools.ormcache()
+    def _get_charge_source_names(self):
+        """The names of the charge sources in invoice line order (fixed once the registry is loaded)."""
         names = self.env.registry.descendants(["agency.charge.source"], "_inherit")
         sources = [self.env[name] for name in names if not self.env[name]._abstract]
-        return sorted(sources, key=lambda source: (source._agency_charge_sequence, source._name))
+        return tuple(
+            source._name
+            for source in sorted(sources, key=lambda source: (source._agency_charge_sequence, source._name))
+        )
 
     def _get_run_sources(self):
         sources = self._get_charge_sources()
@@ -750,13 +759,15 @@ class AgencyBillingRun(models.Model):
 
     def _sort_charges(self, charges):
         """Lines in the order of their sources, then as the sources found them."""
-        order = {source._name: index for index, source in enumerate(self._get_charge_sources())}
+        order = {name: index for index, name in enumerate(self._get_charge_source_names())}
         return sorted(charges, key=lambda charge: order.get(charge.source, len(order)))
 
     def _prepare_invoice_vals(self, partner, plan, batch):
         """The values of one invoice of a client (a plain dict; one create for the batch)."""
         company = self.company_id
-        invoice_partner = self.env["res.partner"].browse(partner.address_get(["invoice"])["invoice"])
+        invoice_id = partner.address_get(["invoice"])["invoice"]
+        # the client itself keeps its prefetching (its batch's fields read at once)
+        invoice_partner = partner if invoice_id == partner.id else partner.browse(invoice_id)
         fiscal_position = (
             self.env["account.fiscal.position"].with_company(company)._get_fiscal_position(invoice_partner)
         )
