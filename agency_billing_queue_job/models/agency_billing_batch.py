@@ -55,8 +55,8 @@ class AgencyBillingBatch(models.Model):
                 claimed._bill()
             except RETRYABLE_ERRORS as error:
                 raise RetryableJobError(str(error), seconds=2, ignore_retry=True) from error
-            # clients another run held come back as new batches: jobs of their own
-            self.env["agency.billing.run"]._dispatch_batches()
+            # clients another run held come back as new batches of this run: jobs of their own
+            run._agency_enqueue_new_batches()
         run.with_delay(
             channel=CHANNEL,
             description=self.env._("Finish %(run)s when its batches are billed", run=run.name),

@@ -26,8 +26,16 @@ class AgencyBillingRun(models.Model):
             self._close_finished_runs(run=self)
         except RETRYABLE_ERRORS as error:
             raise RetryableJobError(str(error), seconds=2, ignore_retry=True) from error
-        self._dispatch_batches()
+        self._agency_enqueue_new_batches()
         return self.state
+
+    def _agency_enqueue_new_batches(self):
+        """Jobs for the batches of these runs that have none yet (clients another run held,
+        what became due meanwhile). Only the run's own new batches: a job never scans every
+        batch (the billing workers' cron catches a job lost with its server)."""
+        self.env["agency.billing.batch"].search(
+            [("run_id", "in", self.ids), ("state", "=", "todo"), ("agency_job_uuid", "=", False)]
+        )._agency_enqueue()
 
     @api.model
     def _cron_work_on_batches(self):
