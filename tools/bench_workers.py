@@ -22,7 +22,11 @@ drifts), and the ratios compare each mode with the mean of the two.
 Measured: the run's own wall time, from its creation to its end (the database's
 timestamps: server start and registry loading excluded); invoices made and
 checked (posted, one per client, billed once); peak RSS of every process of the
-server (sampled every 0.2 s), the largest worker shown.
+server (sampled every 0.2 s), the largest worker shown; and the machine's CPU
+while the run worked (/proc/stat, every process: Odoo, PostgreSQL and the rest):
+how many cores were busy on average, and the CPU time per invoice. On a machine
+of N cores, k workers can be at most N / (cores busy with one worker) times
+faster than one, whatever the code.
 """
 
 import argparse
@@ -60,6 +64,15 @@ def free_port():
 def psql(config_user, db, query):
     cmd = ["psql", *(["-U", config_user] if config_user else []), "-d", db, "-tAc", query]
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def cpu_ticks():
+    """(busy, total) jiffies of the whole machine since boot (/proc/stat's first line)."""
+    with open("/proc/stat", encoding="utf-8") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    total = sum(values[:8])  # guest time is already counted in user
+    return total - idle, total
 
 
 def tree_rss_mb(root_pid):
@@ -169,6 +182,7 @@ class Bench:
         log(f"{name}: billing {self.args.clients} clients")
         server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         peak = {}
+        cpu_start = cpu_end = None
         try:
             deadline = time.monotonic() + 4 * 3600
             while True:
@@ -177,7 +191,10 @@ class Bench:
                 state = self.pg_query(
                     db, "SELECT state FROM agency_billing_run WHERE trigger = 'cron' ORDER BY id DESC LIMIT 1"
                 )
+                if state and cpu_start is None:
+                    cpu_start = cpu_ticks()  # the run exists: the billing has started
                 if state in ("done", "failed", "stopped"):
+                    cpu_end = cpu_ticks()
                     break
                 if server.poll() is not None or time.monotonic() > deadline:
                     sys.exit(
@@ -213,6 +230,10 @@ class Bench:
             "batches": batches,
             "peak_worker_mb": max(peak.values(), default=0),
         }
+        busy, total = (end - start for start, end in zip(cpu_start, cpu_end, strict=True))
+        ticks = os.sysconf("SC_CLK_TCK")
+        result["cores_busy"] = busy / total * os.cpu_count() if total else 0.0
+        result["cpu_ms_per_invoice"] = busy / ticks * 1000 / invoices if invoices else 0.0
         log(
             f"{name}: {invoices} posted invoices in {seconds:.1f}s ({result['per_min']:.0f}/min), "
             f"{workers} workers, billed once: {not doubles}"
@@ -246,20 +267,26 @@ class Bench:
             f"load average at the end {m['load']}",
             f"- commit: {bench.git_commit()}",
             "",
-            "| mode | invoices | wall time | invoices/min | vs 1 worker | workers | batches | largest process MB | billed once |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+            "| mode | invoices | wall time | invoices/min | vs 1 worker | workers | batches | largest process MB "
+            "| cores busy | CPU ms/invoice | billed once |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
         for r in self.results:
             ratio = r["per_min"] / one if one else 0
             lines.append(
                 f"| {r['name']} | {r['invoices']:,} | {r['seconds'] / 60:.1f} min | {r['per_min']:,.0f} | "
                 f"{ratio:.2f}x | {r['workers']} | {r['batches']} | {r['peak_worker_mb']:.0f} | "
-                f"{'yes' if r['ok'] else 'NO'} |"
+                f"{r['cores_busy']:.2f} | {r['cpu_ms_per_invoice']:.1f} | {'yes' if r['ok'] else 'NO'} |"
             )
         two = self.results[1]["per_min"] / one if one else 0
         queue = self.results[2]["per_min"] / one if one else 0
+        one_busy = (self.results[0]["cores_busy"] + again["cores_busy"]) / 2
+        bound = os.cpu_count() / one_busy if one_busy else 0
         lines += [
             "",
+            f"- one worker keeps {one_busy:.2f} of the machine's {os.cpu_count()} cores busy (Odoo, PostgreSQL "
+            f"and the rest): on this machine no number of workers can bill more than {bound:.2f}x as fast "
+            f"as one{' — below the 1.7x target whatever the code' if bound < TARGET_TWO_WORKERS else ''}",
             f"- 2 workers: {two:.2f}x one worker (target {TARGET_TWO_WORKERS}x) — "
             f"{'PASS' if two >= TARGET_TWO_WORKERS else 'FAIL'}",
             f"- queue_job, 2 jobs at once: {queue:.2f}x one worker (target {TARGET_TWO_WORKERS}x) — "
