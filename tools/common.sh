@@ -441,7 +441,8 @@ ensure_queue_template() {
     local oca_csv key
     oca_csv="$(IFS=,; echo "${oca_paths[*]}")"
     sed -e "s#^addons_path = .*#&,$oca_csv#" "$ODOO_CONF" >"$QUEUE_CONF"
-    key="$( { echo "$ADDON_TMPL|$oca_csv"; cat "$OCA_DIR/queue_job/odoo/addons/queue_job/__manifest__.py";
+    # keyed on what is installed (not on where this checkout keeps queue_job): every clone shares it
+    key="$( { echo "$ADDON_TMPL"; cat "$OCA_DIR/queue_job/odoo/addons/queue_job/__manifest__.py";
         (cd "$ROOT" && find agency_billing_queue_job -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 |
             sort -z | xargs -0 sha1sum); } | sha1sum | cut -c1-10)"
     QUEUE_TMPL="agency_tmpl_queue_$key"
