@@ -14,6 +14,7 @@
 #   BENCH_JOBS=none                    skip the batch jobs (tools/bench_jobs/: statements, reminders, ...)
 #   BENCH_JOBS=reminders,statements    only these batch jobs;  BENCH_ONLY_JOBS=1: no billing-run cases
 #   BENCH_JOB_SIZES=100,1000           the batch jobs at these sizes instead of each job's own
+#   BENCH_KEEP=1                       keep the batch jobs' databases (to study them with psql)
 #   BENCH_WORKERS=10000                also one run over 1 and 2 workers and queue_job (tools/bench_workers.py)
 #   BENCH_WORKERS_BIG=100000           also one run of 100,000 clients with two workers (goal: under 45 minutes)
 source "$(dirname "$0")/common.sh"
@@ -59,6 +60,7 @@ if [ "${BENCH_JOBS:-}" != none ]; then
     jobs_args=(--config "$BENCH_CONF" --template "$addon_tmpl" --filestore "$STATE_DIR/filestore/filestore")
     [ -z "${BENCH_JOBS:-}" ] || jobs_args+=(--only "$BENCH_JOBS")
     [ -z "${BENCH_JOB_SIZES:-}" ] || jobs_args+=(--sizes "$BENCH_JOB_SIZES")
+    [ -z "${BENCH_KEEP:-}" ] || jobs_args+=(--keep)
     "$VENV/bin/python" "$ROOT/tools/bench_jobs.py" "${jobs_args[@]}" || status=$?
 fi
 exit $status

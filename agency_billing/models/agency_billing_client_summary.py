@@ -107,6 +107,12 @@ class AgencyBillingClientSummary(models.Model):
         ],
     }
 
+    def _determine_fields_to_fetch(self, field_names=None, ignore_when_in_cache=False):
+        # each query on this view computes every client's figures: when a column is missing,
+        # fetch them all at once (a list page then costs one computation, not one per field group)
+        fields_to_fetch = super()._determine_fields_to_fetch(field_names, ignore_when_in_cache)
+        return super()._determine_fields_to_fetch() if fields_to_fetch else fields_to_fetch
+
     @property
     def _table_query(self):
         overview.disable_jit(self.env.cr)
