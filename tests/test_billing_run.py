@@ -144,6 +144,19 @@ class TestBillingRun(AgencyBillingCase):
             "Hébergement — 16 mars 2027 to 31 mars 2027 (prorated: 51.61%)",
         )
 
+    def test_period_labels_of_a_client_whose_language_is_not_installed(self):
+        """A client whose language is none, or not installed (any more): Odoo's fallback, the
+        context's language, whatever was billed before in another one."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        item = self._create_recurring(date(2027, 3, 1), name="Hosting")
+        [period] = item._get_due_periods(date(2027, 3, 10))[item]
+        self.assertNotIn("de_CH", dict(self.env["res.lang"].get_installed()))
+        for lang in ("de_CH", False):
+            english = item.with_context(lang="en_US")._get_line_description(period, lang=lang)
+            french = item.with_context(lang="fr_FR")._get_line_description(period, lang=lang)
+            self.assertEqual(english, "Hosting — 1 Mar 2027 to 31 Mar 2027")
+            self.assertEqual(french, "Hosting — 1 mars 2027 to 31 mars 2027")
+
     def test_paused_and_stopped_items_are_not_billed(self):
         paused = self._create_recurring(date(2027, 3, 1))
         paused.action_pause()

@@ -56,6 +56,16 @@ def assert_billed_by_jobs(registry, company_id, run_id):
         # billed in the jobs (the server's HTTP threads), not by a cron thread
         assert not [worker for worker in batches.mapped("worker") if "cron" in worker]
         assert run.invoice_count == run.partner_total_count == run.partner_done_count
+        # the run is closed by a job of its own, not one after every batch: a batch job whose
+        # run still has a batch waiting for its job leaves the closing to that later job
+        closing = (
+            env["queue.job"]
+            .search([("method_name", "=", "_agency_job_close")])
+            .filtered(lambda job: job.records.ids == [run_id])
+        )
+        # (one that came again while a batch was being billed may still wait: it finds the run done)
+        assert "done" in closing.mapped("state")
+        assert len(closing) < len(batches)
 
 
 def test_queue_job_workers_bill_the_daily_run_and_a_manual_run_once():

@@ -7,7 +7,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command, Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, float_round
 from odoo.tools.misc import formatLang
 
 from odoo.addons.account.models import account_move as odoo_account_move
@@ -591,10 +591,15 @@ class AccountMove(models.Model):
         computed once per price, quantity, discount, taxes and currency. When
         taxes are rounded globally, the totals are computed once per invoice
         with the same lines in the same order (many clients have the same plan).
+
+        An invoice with a cash rounding or an early-payment discount (from its
+        values, a default or the client's payment term) is totalled as Odoo's
+        own invoice form totals it before saving (``_agency_estimate_as_form``).
         """
         AccountTax = self.env["account.tax"]
         Line = self.env["account.move.line"]
         known = {}  # {line key or invoice key: (untaxed, total)}
+        context = self._agency_estimate_context()
 
         def base_line(key):
             price_unit, quantity, discount, tax_ids, product_id, currency_id, _company_id = key
@@ -611,8 +616,26 @@ class AccountMove(models.Model):
                 special_mode=False,
             )
 
+        # the fields' precision, looked up once: values rounded as the line's fields store them
+        # (``convert_to_cache``: float, then rounded to the field's digits)
+        precisions = []
+        for fname, default in (("price_unit", 0.0), ("quantity", 1.0), ("discount", 0.0)):
+            digits = Line._fields[fname].get_digits(self.env)
+            precisions.append((fname, default, digits[1] if digits else None))
+
+        def stored(line):
+            return [
+                float_round(float(line.get(fname, default) or 0.0), precision_digits=precision)
+                if precision is not None
+                else float(line.get(fname, default) or 0.0)
+                for fname, default, precision in precisions
+            ]
+
         results = []
         for vals in vals_list:
+            if self._agency_estimate_needs_form(vals, context):
+                results.append(self._agency_estimate_as_form(vals, context))
+                continue
             company = self.env["res.company"].browse(vals["company_id"])
             currency = self.env["res.currency"].browse(vals["currency_id"])
             line_keys = []
@@ -620,10 +643,7 @@ class AccountMove(models.Model):
                 line = command[2]
                 if line.get("display_type", "product") != "product":
                     continue
-                values = [
-                    Line._fields[fname].convert_to_cache(line.get(fname, default), Line)
-                    for fname, default in (("price_unit", 0.0), ("quantity", 1.0), ("discount", 0.0))
-                ]
+                values = stored(line)
                 tax_ids = tuple(self._agency_command_ids(line.get("tax_ids")))
                 line_keys.append((*values, tax_ids, line.get("product_id") or False, currency.id, company.id))
             if company.tax_calculation_rounding_method == "round_per_line":
@@ -647,6 +667,45 @@ class AccountMove(models.Model):
                 untaxed, total = known[invoice_key]
             results.append((currency.round(untaxed), currency.round(total)))
         return results
+
+    @api.model
+    def _agency_estimate_context(self):
+        """What the estimates of one call share: the defaults an invoice would take, and
+        whether any payment term has an early-payment discount."""
+        defaults = self.default_get(["invoice_payment_term_id", "invoice_cash_rounding_id"])
+        return {
+            "defaults": {name: value for name, value in defaults.items() if value},
+            "early_discounts": bool(
+                self.env["account.payment.term"].sudo().search_count([("early_discount", "=", True)], limit=1)
+            ),
+        }
+
+    @api.model
+    def _agency_estimate_needs_form(self, vals, context):
+        """Whether the invoice of ``vals`` has a cash rounding or an early-payment discount."""
+        if vals.get("invoice_cash_rounding_id") or context["defaults"].get("invoice_cash_rounding_id"):
+            return True
+        if not context["early_discounts"]:
+            return False
+        term_id = vals.get("invoice_payment_term_id") or context["defaults"].get("invoice_payment_term_id")
+        if term_id:
+            term = self.env["account.payment.term"].browse(term_id)
+        else:
+            partner = self.env["res.partner"].browse(vals.get("partner_id"))
+            company = self.env["res.company"].browse(vals["company_id"])
+            term = partner.commercial_partner_id.with_company(company).property_payment_term_id
+        return bool(term.early_discount)
+
+    @api.model
+    def _agency_estimate_as_form(self, vals, context):
+        """(untaxed, total) of the invoice of ``vals`` as Odoo's invoice form shows it before
+        saving: an unsaved record, whose tax summary anticipates the cash rounding and the
+        early-payment discount lines."""
+        move = self.new({"move_type": "out_invoice", **context["defaults"], **vals})
+        totals = move.tax_totals
+        untaxed = totals["base_amount_currency"] + totals.get("cash_rounding_base_amount_currency", 0.0)
+        currency = move.currency_id
+        return currency.round(untaxed), currency.round(totals["total_amount_currency"])
 
     # ------------------------------------------------------------------
     # INVOICE LAYOUT AND BRANDING

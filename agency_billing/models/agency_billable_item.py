@@ -508,7 +508,10 @@ class AgencyBillableItem(models.Model):
 
     @api.model
     def _prepare_agency_invoice_line_vals(self, charge, invoice_vals):
-        fiscal_position = self.env["account.fiscal.position"].browse(invoice_vals.get("fiscal_position_id"))
+        fiscal_position_id = invoice_vals.get("fiscal_position_id")
+        fiscal_position = (
+            self.env["account.fiscal.position"].browse(fiscal_position_id) if fiscal_position_id else None
+        )
         lang = charge.partner.lang or self.env.lang
         return charge.records._prepare_invoice_line_vals(
             charge.period, fiscal_position=fiscal_position, lang=lang
@@ -626,15 +629,19 @@ class AgencyBillableItem(models.Model):
         if product:
             vals["product_id"] = product.id
             vals["product_uom_id"] = product.uom_id.id
-        analytic_account = self.project_id.account_id
-        if analytic_account:
-            vals["analytic_distribution"] = {str(analytic_account.id): 100}
+        project = self.project_id
+        if project and project.account_id:
+            vals["analytic_distribution"] = {str(project.account_id.id): 100}
         return vals
 
     def _get_line_description(self, period, lang=None):
         if self.invoice_action != const.ACTION_RECURRING:
             return self.name
-        lang_code, label, prorated = self._get_period_label_formats(lang or self.env.lang)
+        lang_code, label, prorated = self._get_period_label_formats(lang or self.env.lang) or (
+            # not an installed language (none, or one deactivated since): Odoo's own fallback,
+            # which depends on the context and the user's company, never cached
+            self._get_period_label_formats(get_lang(self.env, lang).code)
+        )
         text = label % {
             "name": self.name,
             "start": dates.format_day(lang_code, period.date_start),
@@ -647,17 +654,16 @@ class AgencyBillableItem(models.Model):
     @api.model
     @tools.ormcache("lang")
     def _get_period_label_formats(self, lang):
-        """(language code, label, prorated label) of a period's line in ``lang``.
+        """(language code, label, prorated label) of a period's line in the installed
+        language ``lang``, or None when ``lang`` is not installed.
 
         Translated once per language (a run writes thousands of lines); the
         cache is cleared when languages change, as Odoo's own ``get_lang``.
         """
-        env = self.with_context(lang=lang).env if lang and lang != self.env.lang else self.env
-        return (
-            get_lang(env).code,
-            env._("%(name)s — %(start)s to %(end)s"),
-            env._("(prorated: %(percent)s%%)"),
-        )
+        if lang not in dict(self.env["res.lang"].get_installed()):
+            return None
+        env = self.with_context(lang=lang).env
+        return (lang, env._("%(name)s — %(start)s to %(end)s"), env._("(prorated: %(percent)s%%)"))
 
     def _update_billing_status(self):
         """Recompute the state and next date from the billed periods."""

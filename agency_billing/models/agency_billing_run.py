@@ -634,6 +634,21 @@ class AgencyBillingRun(models.Model):
         )
         return [row[0] for row in self.env.cr.fetchall()]
 
+    def _get_logged_partner_ids(self, partner_ids):
+        """Clients among ``partner_ids`` this run already logged (a source may log a client while
+        finding its charges: time without a rate). A batch reads its own clients only, never
+        every client of a run of 100,000."""
+        self.ensure_one()
+        self.env["agency.billing.run.log"].flush_model(["run_id", "partner_id"])
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT DISTINCT partner_id FROM agency_billing_run_log WHERE run_id = %s AND partner_id = ANY(%s)",
+                self.id,
+                list(partner_ids),
+            )
+        )
+        return {partner_id for (partner_id,) in rows}
+
     def _due_partner_ids(self, done_ids=None):
         """Ids of the clients with something due that this run has not dealt with yet."""
         self.ensure_one()
@@ -674,7 +689,7 @@ class AgencyBillingRun(models.Model):
             return partners
         batch = self._prepare_batch(batch_record)
         charges = self._get_charges(batch, locked)
-        logged = set(self._get_done_partner_ids())  # e.g. time without a rate
+        logged = self._get_logged_partner_ids(locked.ids)  # e.g. time without a rate
         for partner in locked - self.env["res.partner"].concat(*charges):
             if partner.id not in logged:
                 self._log(partner, "skipped", self.env._("Nothing due to invoice."))

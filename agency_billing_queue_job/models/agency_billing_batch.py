@@ -6,6 +6,8 @@ from odoo.addons.queue_job.job import identity_exact
 
 CHANNEL = "root.agency_billing"
 LIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
+# a job that has not started yet: it runs later, and checks the run after its batch
+WAITING_JOB_STATES = ("wait_dependencies", "pending", "enqueued")
 
 
 class AgencyBillingBatch(models.Model):
@@ -43,9 +45,8 @@ class AgencyBillingBatch(models.Model):
         The claim is the same row lock as a cron worker's: a batch billed
         meanwhile (or being billed) by another worker is left alone. A
         concurrent update makes queue_job run the job again in a moment.
-        Then a job of its own closes the run: it starts once this one is
-        committed, so the job of the batch committed last sees every batch
-        done.
+        Then the run is closed by a job of its own, once its batches are
+        billed (``_agency_enqueue_close``).
         """
         self.ensure_one()
         run = self.run_id
@@ -57,13 +58,32 @@ class AgencyBillingBatch(models.Model):
                 raise RetryableJobError(str(error), seconds=2, ignore_retry=True) from error
             # clients another run held come back as new batches of this run: jobs of their own
             run._agency_enqueue_new_batches()
-        run.with_delay(
-            channel=CHANNEL,
-            description=self.env._("Finish %(run)s when its batches are billed", run=run.name),
-        )._agency_job_close()
+        self._agency_enqueue_close()
         if not claimed:
             return "billed, given up, or being billed by another worker"
         return f"billed {claimed.partner_count} clients"
+
+    def _agency_enqueue_close(self):
+        """After this batch's job: a job that closes the run, unless a batch of the run still
+        waits for its job to start (that job comes after this one and does it).
+
+        Whether a job waits is read in a transaction of its own, so as to see what the
+        other jobs committed since this one began. Jobs running at the same time each
+        enqueue it (one job: identity key), and the closing job waits for those still
+        running (``agency.billing.run._agency_job_close``).
+        """
+        self.ensure_one()
+        run = self.run_id
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                """SELECT 1 FROM agency_billing_batch b JOIN queue_job j ON j.uuid = b.agency_job_uuid
+                    WHERE b.run_id = %s AND b.id != %s AND b.state = 'todo' AND j.state IN %s
+                    LIMIT 1""",
+                [run.id, self.id, tuple(WAITING_JOB_STATES)],
+            )
+            waiting = bool(cr.fetchone())
+        if not waiting:
+            run._agency_delay_close()
 
     @api.model
     def _work(self, run=None):
