@@ -499,7 +499,7 @@ class AgencyBillableItem(models.Model):
 
     @api.model
     def _agency_charge_fields(self):
-        """The fields of an item that finding its periods and making its invoice line read."""
+        """The fields of an item that billing it reads: its periods, its invoice line, its status."""
         return [
             "name",
             "partner_id",
@@ -521,6 +521,8 @@ class AgencyBillableItem(models.Model):
             "recurring_count",
             "is_aligned",
             "is_prorated",
+            "next_invoice_date",
+            "billing_error",
             "sale_line_id",
             "sale_order_id",
         ]
