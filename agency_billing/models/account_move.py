@@ -597,7 +597,6 @@ class AccountMove(models.Model):
         own invoice form totals it before saving (``_agency_estimate_as_form``).
         """
         AccountTax = self.env["account.tax"]
-        Line = self.env["account.move.line"]
         known = {}  # {line key or invoice key: (untaxed, total)}
         context = self._agency_estimate_context()
 
@@ -616,21 +615,7 @@ class AccountMove(models.Model):
                 special_mode=False,
             )
 
-        # the fields' precision, looked up once: values rounded as the line's fields store them
-        # (``convert_to_cache``: float, then rounded to the field's digits)
-        precisions = []
-        for fname, default in (("price_unit", 0.0), ("quantity", 1.0), ("discount", 0.0)):
-            digits = Line._fields[fname].get_digits(self.env)
-            precisions.append((fname, default, digits[1] if digits else None))
-
-        def stored(line):
-            return [
-                float_round(float(line.get(fname, default) or 0.0), precision_digits=precision)
-                if precision is not None
-                else float(line.get(fname, default) or 0.0)
-                for fname, default, precision in precisions
-            ]
-
+        stored = self._agency_line_rounder()
         results = []
         for vals in vals_list:
             if self._agency_estimate_needs_form(vals, context):
@@ -667,6 +652,33 @@ class AccountMove(models.Model):
                 untaxed, total = known[invoice_key]
             results.append((currency.round(untaxed), currency.round(total)))
         return results
+
+    @api.model
+    def _agency_line_rounder(self):
+        """A function giving [price_unit, quantity, discount] of an invoice line's values as the
+        line's fields store them (``convert_to_cache``: float, then rounded to the field's digits);
+        the fields' precisions are looked up once, each value rounded once (invoices repeat
+        their prices)."""
+        Line = self.env["account.move.line"]
+        precisions = []
+        for fname, default in (("price_unit", 0.0), ("quantity", 1.0), ("discount", 0.0)):
+            digits = Line._fields[fname].get_digits(self.env)
+            precisions.append((fname, default, digits[1] if digits else None))
+        rounded = {}
+
+        def stored(line):
+            values = []
+            for fname, default, precision in precisions:
+                value = float(line.get(fname, default) or 0.0)
+                if precision is not None:
+                    key = (value, precision)
+                    if key not in rounded:
+                        rounded[key] = float_round(value, precision_digits=precision)
+                    value = rounded[key]
+                values.append(value)
+            return values
+
+        return stored
 
     @api.model
     def _agency_estimate_context(self):

@@ -464,16 +464,21 @@ class AgencyBillableItem(models.Model):
             # are never billed, however the payment came in since the reminder run
             self.env["account.move"]._agency_drop_unbilled_late_fees(run.company_id)
         Item = self.with_company(run.company_id)
-        items = Item.search(self._agency_run_domain(run) & Domain("partner_id", "in", partners.ids))
+        # the fields billing reads, with the search (not every column of an item)
+        fnames = self._agency_charge_fields()
+        items = Item.search_fetch(
+            self._agency_run_domain(run) & Domain("partner_id", "in", partners.ids), fnames
+        )
         if not run.scope_item_ids:
             # "add to the client's next invoice": on any invoice the run makes for the client
-            items |= Item.search(
+            items |= Item.search_fetch(
                 [
                     ("company_id", "=", run.company_id.id),
                     ("partner_id", "in", partners.ids),
                     ("state", "=", const.STATE_PENDING),
                     ("invoice_action", "=", const.ACTION_NEXT_INVOICE),
-                ]
+                ],
+                fnames,
             )
         charges = []
         for item, periods in items._get_due_periods(run.date, force=bool(run.scope_item_ids)).items():
@@ -491,6 +496,36 @@ class AgencyBillableItem(models.Model):
                 for period in periods
             )
         return charges
+
+    @api.model
+    def _agency_charge_fields(self):
+        """The fields of an item that billing it reads: its periods, its invoice line, its status."""
+        return [
+            "name",
+            "partner_id",
+            "currency_id",
+            "project_id",
+            "product_id",
+            "tax_ids",
+            "quantity",
+            "price_unit",
+            "discount",
+            "state",
+            "invoice_action",
+            "date_due",
+            "date_start",
+            "date_end",
+            "recurring_interval",
+            "recurring_rule_type",
+            "recurring_invoicing_type",
+            "recurring_count",
+            "is_aligned",
+            "is_prorated",
+            "next_invoice_date",
+            "billing_error",
+            "sale_line_id",
+            "sale_order_id",
+        ]
 
     @api.model
     def _agency_check_charges(self, batch, partner, charges):
@@ -532,16 +567,21 @@ class AgencyBillableItem(models.Model):
     # BILLING HELPERS
     # ------------------------------------------------------------------
     def _get_schedule(self):
+        return schedule.Schedule(*self._get_schedule_values())
+
+    def _get_schedule_values(self):
+        """The fields of this item's ``schedule.Schedule``, in order (a tuple: items that share
+        a schedule share its periods, without making a schedule per item)."""
         self.ensure_one()
-        return schedule.Schedule(
-            date_start=self.date_start,
-            interval=self.recurring_interval or 1,
-            rule_type=self.recurring_rule_type or schedule.MONTHLY,
-            invoicing_type=self.recurring_invoicing_type or schedule.PRE_PAID,
-            count=self.recurring_count or 0,
-            date_end=self.date_end or None,
-            align=self.is_aligned,
-            prorate=self.is_prorated,
+        return (
+            self.date_start,
+            self.recurring_interval or 1,
+            self.recurring_rule_type or schedule.MONTHLY,
+            self.recurring_invoicing_type or schedule.PRE_PAID,
+            self.recurring_count or 0,
+            self.date_end or None,
+            self.is_aligned,
+            self.is_prorated,
         )
 
     def _get_billed_keys(self):
@@ -574,9 +614,9 @@ class AgencyBillableItem(models.Model):
                 continue
             keys = billed_keys.get(item.id, set())
             if item.invoice_action == const.ACTION_RECURRING:
-                known_key = (item._get_schedule(), frozenset(keys))
+                known_key = (item._get_schedule_values(), frozenset(keys))
                 if known_key not in known:
-                    known[known_key] = schedule.due_periods(known_key[0], up_to, keys)
+                    known[known_key] = schedule.due_periods(item._get_schedule(), up_to, keys)
                 periods = known[known_key]
             else:
                 if const.ONE_OFF_KEY in keys:
@@ -605,9 +645,6 @@ class AgencyBillableItem(models.Model):
             )
         )
 
-    def _period_key(self, period):
-        return period.key if self.invoice_action == const.ACTION_RECURRING else const.ONE_OFF_KEY
-
     def _prepare_invoice_line_vals(self, period, fiscal_position=None, lang=None):
         """The values of the invoice line that bills one period of this item."""
         self.ensure_one()
@@ -620,7 +657,7 @@ class AgencyBillableItem(models.Model):
             "price_unit": self.price_unit * period.factor,
             "tax_ids": [fields.Command.set(taxes.ids)],
             "agency_item_id": self.id,
-            "agency_period_key": self._period_key(period),
+            "agency_period_key": period.key if recurring else const.ONE_OFF_KEY,
         }
         if recurring:
             vals["agency_period_start"] = period.date_start

@@ -367,6 +367,7 @@ class AgencyBillingRun(models.Model):
         batch_size = self._get_batch_size() * 10
         for start in range(0, len(partners), batch_size):
             chunk = partners[start : start + batch_size]
+            chunk.with_company(self.company_id).fetch(self._estimate_partner_fields())
             batch = self._prepare_batch()
             charges = self._get_charges(batch, chunk)
             vals_list, owners = [], []
@@ -393,6 +394,26 @@ class AgencyBillingRun(models.Model):
             if isinstance(self.id, int):
                 self.env.invalidate_all()  # memory bounded by the chunk, for previews of big runs
         return lines
+
+    @api.model
+    def _estimate_partner_fields(self):
+        """The clients' fields that planning and invoice values read, fetched at once for a
+        chunk of clients (reading one of them alone fetches every column of a client)."""
+        return [
+            "type",
+            "is_company",
+            "parent_id",
+            "child_ids",
+            "commercial_partner_id",
+            "active",
+            "lang",
+            "country_id",
+            "vat",
+            "property_account_position_id",
+            "property_payment_term_id",
+            "billing_group_by_project",
+            "billing_automation",
+        ]
 
     @api.model
     def _unbilled_amounts(self, company, date, partners):
