@@ -76,6 +76,19 @@ LOCK_WAIT_REQUEST = "15s"
 # lost the database each time) is given up and its clients logged.
 MAX_BATCH_CLAIMS = 5
 
+# The fields of a billable item that make its schedule (``_get_schedule_values``): what
+# reads its periods fetches them, what figures them from SQL recomputes with them.
+ITEM_SCHEDULE_FIELDS = (
+    "date_start",
+    "recurring_interval",
+    "recurring_rule_type",
+    "recurring_invoicing_type",
+    "recurring_count",
+    "date_end",
+    "is_aligned",
+    "is_prorated",
+)
+
 # The preview bills this many clients for real (then rolls back) and totals the rest.
 PREVIEW_FULL_CLIENTS = 50
 LOG_LEVELS = [

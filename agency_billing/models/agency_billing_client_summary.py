@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .. import overview
+from .. import const, overview
 
 
 class AgencyBillingClientSummary(models.Model):
@@ -73,14 +73,7 @@ class AgencyBillingClientSummary(models.Model):
             "state",
             "invoice_action",
             "date_due",
-            "date_start",
-            "date_end",
-            "recurring_interval",
-            "recurring_rule_type",
-            "recurring_invoicing_type",
-            "recurring_count",
-            "is_aligned",
-            "is_prorated",
+            *const.ITEM_SCHEDULE_FIELDS,
             "next_invoice_date",
         ],
         "account.analytic.line": [

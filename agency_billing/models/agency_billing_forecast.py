@@ -3,7 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, format_amount
 
-from .. import overview
+from .. import const, overview
 
 
 class AgencyBillingForecast(models.Model):
@@ -78,14 +78,7 @@ class AgencyBillingForecast(models.Model):
             "state",
             "invoice_action",
             "date_due",
-            "date_start",
-            "date_end",
-            "recurring_interval",
-            "recurring_rule_type",
-            "recurring_invoicing_type",
-            "recurring_count",
-            "is_aligned",
-            "is_prorated",
+            *const.ITEM_SCHEDULE_FIELDS,
             "next_invoice_date",
         ],
         "account.move.line": ["agency_item_id", "agency_period_key", "parent_state"],
